@@ -1,0 +1,165 @@
+"""Checkpoints as safetensors plus JSON, never pickle.
+
+A model folder holds ``model.safetensors`` (parameters and latent statistics) and
+``config.json`` (the FlowBindConfig). A training checkpoint folder adds the optimizer's tensors,
+the EMA weights, the random-number states and ``state.json`` (step and training config).
+Folders are written under a temporary name and renamed into place, so an interrupted save never
+leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from flowbind.config import FlowBindConfig
+
+MODEL_FORMAT = "flowbind-model"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, malformed, or does not match the model or config asked for."""
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``path`` only once the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; is {path.parent} a checkpoint folder?")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise CheckpointError(
+            f"{path} is not valid JSON ({err}); the checkpoint is corrupt"
+        ) from err
+
+
+def save_tensors(path: Path, tensors: Mapping[str, Tensor]) -> None:
+    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(path))
+
+
+def load_tensors(path: Path, device: str | torch.device = "cpu") -> dict[str, Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; is {path.parent} a checkpoint folder?")
+    try:
+        return load_file(str(path), device=str(device))
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({err})") from err
+
+
+def check_state_dict(module: nn.Module, tensors: Mapping[str, Tensor], source: Path) -> None:
+    """Raise CheckpointError naming every missing, unexpected or mis-shaped tensor."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    shapes = [
+        f"{k}: checkpoint {tuple(tensors[k].shape)} vs model {tuple(expected[k].shape)}"
+        for k in sorted(set(expected) & set(tensors))
+        if tensors[k].shape != expected[k].shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"missing tensors {_short(missing)}")
+    if unexpected:
+        problems.append(f"unexpected tensors {_short(unexpected)}")
+    if shapes:
+        problems.append(f"shape mismatches {_short(shapes)}")
+    if problems:
+        raise CheckpointError(
+            f"{source} does not match the model built from its config: {'; '.join(problems)}. "
+            "Load it with the configuration it was saved with, or re-save it."
+        )
+
+
+def _short(items: list[str], limit: int = 5) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return "[" + ", ".join(items[:limit]) + "]" + more
+
+
+def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """Human-readable ``key: saved -> current`` lines for every differing key."""
+    keys = sorted(set(saved) | set(current))
+    return [
+        f"{k}: {saved.get(k, '<absent>')!r} -> {current.get(k, '<absent>')!r}"
+        for k in keys
+        if saved.get(k, "<absent>") != current.get(k, "<absent>")
+    ]
+
+
+def save_model(model: nn.Module, path: str | Path) -> Path:
+    """Write a FlowBind model folder atomically; returns its path."""
+    path = Path(path)
+    with atomic_folder(path) as tmp:
+        write_model_files(model, tmp)
+    return path
+
+
+def write_model_files(model: nn.Module, folder: Path) -> None:
+    save_tensors(folder / "model.safetensors", model.state_dict())
+    header = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION}
+    write_json(folder / "config.json", {**header, "config": model.config.to_dict()})
+
+
+def read_model_config(path: str | Path) -> FlowBindConfig:
+    """The FlowBindConfig stored in a model folder."""
+    path = Path(path)
+    meta = read_json(path / "config.json")
+    if meta.get("format") != MODEL_FORMAT or meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path / 'config.json'} has format {meta.get('format')!r} version "
+            f"{meta.get('format_version')!r}; expected {MODEL_FORMAT!r} version {FORMAT_VERSION}"
+        )
+    try:
+        return FlowBindConfig.from_dict(meta["config"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(
+            f"{path / 'config.json'} holds an invalid model config: {err}"
+        ) from err
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a FlowBind model from its folder, checking every tensor name and shape."""
+    from flowbind.model import FlowBind
+
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint folder {path} does not exist")
+    model = FlowBind(read_model_config(path))
+    tensors = load_tensors(path / "model.safetensors")
+    check_state_dict(model, tensors, path / "model.safetensors")
+    model.load_state_dict(tensors)
+    return model.to(map_location)

@@ -1,0 +1,117 @@
+"""Training data: per-modality latent stores and pair-index tables.
+
+Latents are stored once per modality, ``latents[m]`` of shape (N_m, D): a torch tensor, a numpy
+array, or a memory-mapped array (``np.load(path, mmap_mode="r")``), so large sets never need to
+fit in memory. A ``PairTable`` lists which rows are paired, e.g. text-image pairs as an (M, 2)
+index array into ``latents["text"]`` and ``latents["image"]``. Pairs are partial: the paper
+trains on text-image, text-audio and image-audio pairs, never on triplets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+Latents = Mapping[str, np.ndarray | Tensor]
+
+
+@dataclass(frozen=True)
+class PairTable:
+    """Rows of the per-modality latent stores that belong together.
+
+    Attributes:
+        modalities: the group's modalities, e.g. ("text", "image").
+        index: int array of shape (M, len(modalities)); column j indexes latents[modalities[j]].
+    """
+
+    modalities: tuple[str, ...]
+    index: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "modalities", tuple(self.modalities))
+        index = np.asarray(self.index)
+        if index.ndim != 2 or index.shape[1] != len(self.modalities):
+            raise ValueError(
+                f"pair table {self.name}: index must have shape (M, {len(self.modalities)}), "
+                f"got {index.shape}"
+            )
+        if len(set(self.modalities)) != len(self.modalities):
+            raise ValueError(f"pair table {self.name}: a modality appears twice")
+        if not np.issubdtype(index.dtype, np.integer):
+            raise ValueError(f"pair table {self.name}: index must hold integers, got {index.dtype}")
+        if len(index) == 0:
+            raise ValueError(f"pair table {self.name} is empty; drop it or give it pairs")
+        if index.min() < 0:
+            raise ValueError(f"pair table {self.name}: negative row index {index.min()}")
+        object.__setattr__(self, "index", index.astype(np.int64, copy=False))
+
+    @property
+    def name(self) -> str:
+        return "-".join(self.modalities)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def check_training_data(
+    latents: Latents, pairs: Sequence[PairTable], modalities: Sequence[str], dim: int
+) -> None:
+    """Raise ValueError naming the first inconsistency between latents, pairs and the model."""
+    if not pairs:
+        raise ValueError("no pair tables given; training needs at least one group of pairs")
+    for m, z in latents.items():
+        if m not in modalities:
+            raise ValueError(
+                f"latents given for {m!r}, which the model lacks (it has {list(modalities)})"
+            )
+        if z.ndim != 2 or z.shape[1] != dim:
+            raise ValueError(f"latents[{m!r}] must have shape (N, {dim}), got {tuple(z.shape)}")
+    for table in pairs:
+        for j, m in enumerate(table.modalities):
+            if m not in latents:
+                raise ValueError(
+                    f"pair table {table.name} uses {m!r} but no latents were given for it"
+                )
+            top = int(table.index[:, j].max())
+            if top >= latents[m].shape[0]:
+                raise ValueError(
+                    f"pair table {table.name}: row {top} of {m!r} is out of range "
+                    f"(latents[{m!r}] has {latents[m].shape[0]} rows)"
+                )
+
+
+def gather(z: np.ndarray | Tensor, rows: np.ndarray) -> Tensor:
+    """Rows of a latent store as a float32 tensor of shape (len(rows), D)."""
+    if isinstance(z, Tensor):
+        return z[torch.from_numpy(rows)].float()
+    return torch.from_numpy(np.asarray(z[rows], dtype=np.float32))
+
+
+class GroupSampler:
+    """Draws one minibatch per pair table, uniformly with replacement, from its own generator."""
+
+    def __init__(
+        self, latents: Latents, pairs: Sequence[PairTable], batch_size: int, seed: int
+    ) -> None:
+        self.latents = latents
+        self.pairs = list(pairs)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def sample(self, device: torch.device | str = "cpu") -> list[dict[str, Tensor]]:
+        """One group per pair table, modality -> raw latents of shape (batch_size, D)."""
+        groups = []
+        for table in self.pairs:
+            rows = torch.randint(len(table), (self.batch_size,), generator=self.generator).numpy()
+            picked = table.index[rows]
+            groups.append(
+                {
+                    m: gather(self.latents[m], picked[:, j]).to(device)
+                    for j, m in enumerate(table.modalities)
+                }
+            )
+        return groups

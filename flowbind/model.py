@@ -1,0 +1,140 @@
+"""FlowBind: per-modality drifts around a learned shared anchor, and any-to-any inference.
+
+Inference never uses the anchor encoder. One source: integrate its drift backwards from the
+data (t = 1) to the anchor (t = 0), then the target's drift forwards from the anchor to the
+data. Several sources: average their anchors first. Several targets: decode one anchor through
+each target's drift.
+
+    model = FlowBind(FlowBindConfig(latent_dim=64, hidden_dim=256, depth=4))
+    out = model.translate({"text": z_text}, targets=["image", "audio"])
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from flowbind.anchor import AnchorEncoder
+from flowbind.config import FlowBindConfig
+from flowbind.drift import DriftNet
+from flowbind.normalization import LatentNormalizer
+from flowbind.solver import integrate
+
+
+class FlowBind(nn.Module):
+    """Drift networks, anchor encoder and latent statistics for a set of modalities."""
+
+    def __init__(self, config: FlowBindConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.drifts = nn.ModuleDict({m: DriftNet(config) for m in config.modalities})
+        self.anchor_encoder = AnchorEncoder(config)
+        self.normalizer = LatentNormalizer(config.modalities, config.latent_dim)
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return self.config.modalities
+
+    def num_parameters(self, trainable_only: bool = True) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def _check(self, modality: str) -> None:
+        if modality not in self.drifts:
+            raise KeyError(f"unknown modality {modality!r}; this model has {list(self.modalities)}")
+
+    @contextlib.contextmanager
+    def _inference(self) -> Iterator[None]:
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.train(was_training)
+
+    def _solve(self, modality: str, x: Tensor, t_start: float, t_end: float, **solver) -> Tensor:
+        options = {"method": self.config.solver, "steps": self.config.solver_steps, **solver}
+        return integrate(self.drifts[modality], x, t_start, t_end, **options)
+
+    def encode(self, modality: str, z: Tensor, **solver) -> Tensor:
+        """Map raw latents of one modality to anchors (ODE from t = 1 to t = 0).
+
+        Args:
+            modality: the source modality.
+            z: raw (not z-scored) latents, shape (N, D).
+            **solver: overrides of ``method``, ``steps``, ``atol``, ``rtol``.
+
+        Returns:
+            Anchors, shape (N, D).
+        """
+        self._check(modality)
+        with self._inference():
+            return self._solve(modality, self.normalizer.normalize(modality, z), 1.0, 0.0, **solver)
+
+    def decode(self, anchor: Tensor, modality: str, **solver) -> Tensor:
+        """Map anchors to raw latents of one modality (ODE from t = 0 to t = 1).
+
+        Args:
+            anchor: anchors, shape (N, D).
+            modality: the target modality.
+            **solver: overrides of ``method``, ``steps``, ``atol``, ``rtol``.
+
+        Returns:
+            Raw latents, shape (N, D).
+        """
+        self._check(modality)
+        with self._inference():
+            return self.normalizer.denormalize(
+                modality, self._solve(modality, anchor, 0.0, 1.0, **solver)
+            )
+
+    def translate(
+        self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver
+    ) -> dict[str, Tensor]:
+        """Any-to-any translation: one-to-one, one-to-many and many-to-one.
+
+        Args:
+            sources: modality -> raw latents of shape (N, D), rows paired across sources.
+            targets: the modalities to generate.
+            **solver: overrides of ``method``, ``steps``, ``atol``, ``rtol``.
+
+        Returns:
+            target modality -> raw latents of shape (N, D).
+        """
+        if not sources:
+            raise ValueError("translate needs at least one source modality")
+        if not targets:
+            raise ValueError("translate needs at least one target modality")
+        sizes = {m: z.shape[0] for m, z in sources.items()}
+        if len(set(sizes.values())) != 1:
+            raise ValueError(f"source batches must have the same number of rows, got {sizes}")
+        anchor = self.shared_anchor(sources, **solver)
+        return {m: self.decode(anchor, m, **solver) for m in targets}
+
+    def shared_anchor(self, sources: Mapping[str, Tensor], **solver) -> Tensor:
+        """The mean of the per-source anchors, shape (N, D)."""
+        anchors = [self.encode(m, z, **solver) for m, z in sources.items()]
+        return torch.stack(anchors).mean(dim=0)
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.safetensors`` and ``config.json`` into the folder ``path``."""
+        from flowbind.checkpoint import save_model
+
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> FlowBind:
+        """Restore a model written by ``save``; mismatches raise CheckpointError."""
+        from flowbind.checkpoint import load_model
+
+        return load_model(path, map_location=map_location)
+
+
+def count_parameters(config: FlowBindConfig) -> int:
+    """Trainable parameters of a FlowBind model, counted on the meta device (nothing allocated)."""
+    with torch.device("meta"):
+        return FlowBind(config).num_parameters()

@@ -1,0 +1,131 @@
+"""FlowBind's single flow-matching objective, in the public code's and the paper's variants.
+
+Both variants regress each modality's drift onto the anchor-to-data velocity z^i - z* of the
+straight path, with one sampled anchor z* per group of paired latents. They differ in how the
+anchor encoder gets its gradient:
+
+- ``official`` (the public code, the default): the main term sees t ~ U(0, 1), replaced by t = 1
+  with probability ``p_endpoint`` (0.3), and every input to it is detached. A separate, always-on
+  t = 0 term MSE(v_i(z*, 0), z^i - z*) keeps z* attached: it is the encoder's only gradient path.
+- ``paper`` (the paper's text): one term with t ~ (1 - a) U(0, 1) + a delta(0), a = ``p_t0``;
+  a fraction ``p_endpoint`` of the non-zero times is moved to the endpoint t = 1; the anchor is
+  attached only for the t = 0 samples, so the encoder learns from them alone.
+
+Why stop-gradient: with gradient through t > 0, the encoder can reach a constant anchor, for
+which v_i = (x_t - z*) / t fits the path exactly. At t = 0 the loss is E[Var(z^i | z*)] plus the
+drift's distance to the Bayes drift (the paper's Proposition 1), so the encoder maximises the
+variance the anchor explains. ``no_stop_grad`` removes the detaching; it exists only to show the
+collapse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from flowbind.path import sample_path
+
+if TYPE_CHECKING:
+    from flowbind.model import FlowBind
+
+SCHEMES = ("official", "paper")
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """Choices of the training objective.
+
+    Attributes:
+        scheme: "official" (public code) or "paper" (paper text); see the module docstring.
+        p_endpoint: probability of replacing a sampled time by the endpoint t = 1 (public code:
+            0.3; the paper applies an endpoint objective at random without giving the value).
+        p_t0: the paper scheme's a, the mass of t = 0 (not given in the paper; 0.3 by default).
+            Unused by the official scheme, whose t = 0 term is always on.
+        modality_dropout: probability of dropping each encoder head, once per group.
+        no_stop_grad: let the encoder receive gradient through every time (shows collapse).
+    """
+
+    scheme: str = "official"
+    p_endpoint: float = 0.3
+    p_t0: float = 0.3
+    modality_dropout: float = 0.5
+    no_stop_grad: bool = False
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(
+                f"objective scheme {self.scheme!r} is unknown; choose one of {SCHEMES}"
+            )
+        for name in ("p_endpoint", "p_t0", "modality_dropout"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"objective {name} must lie in [0, 1], got {value}")
+
+
+@dataclass
+class LossTerms:
+    """The objective's value and its terms.
+
+    Attributes:
+        total: the scalar minimised, summed over groups and modalities.
+        terms: "main/<modality>" and (official scheme) "t0/<modality>", each summed over groups.
+    """
+
+    total: Tensor
+    terms: dict[str, Tensor] = field(default_factory=dict)
+
+    def add(self, name: str, value: Tensor) -> None:
+        self.terms[name] = self.terms[name] + value if name in self.terms else value
+        self.total = self.total + value
+
+
+def sample_times(n: int, config: ObjectiveConfig, device: torch.device) -> Tensor:
+    """Training times of shape (n,), following the configured scheme."""
+    t = torch.rand(n, device=device)
+    t = torch.where(torch.rand(n, device=device) < config.p_endpoint, torch.ones_like(t), t)
+    if config.scheme == "paper":
+        t = torch.where(torch.rand(n, device=device) < config.p_t0, torch.zeros_like(t), t)
+    return t
+
+
+def flowbind_loss(
+    model: FlowBind, groups: Sequence[Mapping[str, Tensor]], config: ObjectiveConfig
+) -> LossTerms:
+    """The FlowBind objective on one minibatch.
+
+    Args:
+        model: the FlowBind model (its drifts and anchor encoder are used).
+        groups: one mapping per pair group (e.g. text-image), modality -> z-scored latents of
+            shape (N_g, D) with paired rows. One anchor is sampled per group.
+        config: the objective's choices.
+
+    Returns:
+        LossTerms with the total and its per-modality terms.
+    """
+    assert groups, "flowbind_loss needs at least one group"
+    device = next(iter(groups[0].values())).device
+    out = LossTerms(total=torch.zeros((), device=device))
+    for group in groups:
+        z_star = model.anchor_encoder(group, config.modality_dropout).sample()
+        for modality in sorted(group):
+            z, drift = group[modality], model.drifts[modality]
+            t = sample_times(z.shape[0], config, z.device)
+            if config.scheme == "official":
+                anchor = z_star if config.no_stop_grad else z_star.detach()
+                path = sample_path(z, anchor, t)
+                out.add(f"main/{modality}", F.mse_loss(drift(path.x_t, path.t), path.dx_t))
+                t0 = torch.zeros_like(t)
+                out.add(f"t0/{modality}", F.mse_loss(drift(z_star, t0), z - z_star))
+            else:
+                at_zero = (t == 0)[:, None]
+                anchor = (
+                    z_star if config.no_stop_grad else torch.where(at_zero, z_star, z_star.detach())
+                )
+                path = sample_path(z, anchor, t)
+                out.add(f"main/{modality}", F.mse_loss(drift(path.x_t, path.t), path.dx_t))
+    return out

@@ -1,0 +1,322 @@
+"""Training FlowBind from latents and pair tables, with checkpoints and exact resume.
+
+    from flowbind import FlowBind, FlowBindConfig, PairTable, TrainConfig, train
+    result = train(model, latents, pairs, TrainConfig(steps=2000), out_dir="runs/toy")
+
+Recipe (public code): Adam without weight decay, linear warm-up then a constant learning rate,
+no EMA and no gradient clipping by default (both optional). Each step draws one minibatch per
+pair table; the loss sums over groups and modalities. Seeded and deterministic on the CPU:
+every ``checkpoint_every`` steps the model, optimizer, EMA and random states are saved, and a
+run that resumes from its last checkpoint ends with the same weights as one never interrupted.
+
+Output folder layout:
+    out_dir/loss.csv                  one row per ``log_every`` steps, one column per loss term
+    out_dir/checkpoints/step_<N>/     training checkpoints (the newest ``keep_checkpoints``)
+    out_dir/model/                    the final model (EMA weights when EMA is on)
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from flowbind.checkpoint import (
+    CheckpointError,
+    atomic_folder,
+    check_state_dict,
+    config_differences,
+    load_tensors,
+    read_model_config,
+    write_model_files,
+)
+from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
+from flowbind.model import FlowBind
+from flowbind.objective import ObjectiveConfig, flowbind_loss
+from flowbind.train_state import (
+    TrainProgress,
+    load_train_tensors,
+    read_train_state,
+    restore_optimizer,
+    restore_rng,
+    write_train_state,
+)
+
+# Fields that may change between a run and its resumption without changing the maths.
+RESUMABLE_FIELDS = ("steps", "checkpoint_every", "keep_checkpoints", "log_every", "device")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings.
+
+    Attributes:
+        steps: optimizer steps in total (the paper: 200k).
+        batch_size: pairs drawn from each pair table per step.
+        lr: Adam learning rate after warm-up (public README: 1e-4).
+        warmup_steps: linear warm-up length; step s uses lr * min(1, s / warmup_steps).
+        grad_clip: max global gradient norm, None for no clipping (public code: none).
+        ema_decay: decay of an exponential moving average of the weights, None for no EMA.
+        checkpoint_every: steps between training checkpoints; a multiple of log_every.
+        keep_checkpoints: how many of the newest checkpoints to keep.
+        log_every: steps averaged into one row of loss.csv.
+        seed: seeds initial sampling and every random draw of training.
+        device: "auto" (CUDA when available), "cpu" or "cuda[:i]".
+        bf16: bf16 autocast on CUDA (ignored on the CPU).
+        objective: the objective's scheme and flags.
+    """
+
+    steps: int = 200_000
+    batch_size: int = 256
+    lr: float = 1e-4
+    warmup_steps: int = 1000
+    grad_clip: float | None = None
+    ema_decay: float | None = None
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 2
+    log_every: int = 10
+    seed: int = 0
+    device: str = "auto"
+    bf16: bool = True
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.objective, dict):
+            object.__setattr__(self, "objective", ObjectiveConfig(**self.objective))
+        for name in ("steps", "batch_size", "checkpoint_every", "keep_checkpoints", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.checkpoint_every % self.log_every:
+            raise ValueError(
+                f"checkpoint_every ({self.checkpoint_every}) must be a multiple of log_every "
+                f"({self.log_every}) so that a resumed loss log matches an uninterrupted one"
+            )
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must lie in (0, 1) or be None, got {self.ema_decay}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def lr_at(self, step: int) -> float:
+        return self.lr * min(1.0, step / max(self.warmup_steps, 1))
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    model: FlowBind
+    steps: int
+    wall_time_s: float
+    model_path: Path
+    log_path: Path
+    resumed_from: int | None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {name!r} was asked for but CUDA is not available; use 'cpu' or 'auto'"
+        )
+    return device
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    folders = [p for p in (out_dir / "checkpoints").glob("step_*") if (p / "state.json").is_file()]
+    return max(folders, key=lambda p: int(p.name.split("_")[1])) if folders else None
+
+
+def train(
+    model: FlowBind,
+    latents: Latents,
+    pairs: Sequence[PairTable],
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = True,
+    progress: bool = True,
+    callback: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` in place and write checkpoints, the loss log and the final model.
+
+    Args:
+        model: the model to train; its latent statistics are fitted on ``latents`` unless resuming.
+        latents: modality -> raw latents of shape (N_m, D) (tensor, array or memory map).
+        pairs: the pair tables; one minibatch of ``batch_size`` is drawn from each per step.
+        config: optimisation settings.
+        out_dir: output folder (see the module docstring).
+        resume: continue from the newest checkpoint in ``out_dir`` if there is one.
+        progress: show a tqdm progress bar.
+        callback: called after every step with (step, loss terms as floats).
+
+    Returns:
+        TrainResult with the trained model and where things were written.
+    """
+    out_dir = Path(out_dir)
+    check_training_data(latents, pairs, model.modalities, model.config.latent_dim)
+    device = resolve_device(config.device)
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=0.0)
+    sampler = GroupSampler(latents, pairs, config.batch_size, seed=config.seed)
+    ema = (
+        None
+        if config.ema_decay is None
+        else {k: p.detach().clone() for k, p in model.named_parameters()}
+    )
+    log_path = out_dir / "loss.csv"
+
+    checkpoint = latest_checkpoint(out_dir)
+    if checkpoint is not None and not resume:
+        raise CheckpointError(
+            f"{out_dir} already holds checkpoints ({checkpoint.name}); pass resume=True to "
+            "continue that run, or choose an empty output folder"
+        )
+    if checkpoint is not None:
+        state = _restore(checkpoint, model, optimizer, sampler, ema, config, device)
+        _truncate_log(log_path, state.step)
+    else:
+        state = TrainProgress()
+        torch.manual_seed(config.seed)
+        model.normalizer.fit({m: latents[m] for m in latents})
+        log_path.unlink(missing_ok=True)
+    resumed_from = state.step if checkpoint is not None else None
+
+    use_bf16 = config.bf16 and device.type == "cuda"
+    window: dict[str, float] = {}
+    bar = tqdm(total=config.steps, initial=state.step, desc="train flowbind", disable=not progress)
+    started = time.perf_counter() - state.wall_time_s
+    for step in range(state.step + 1, config.steps + 1):
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr_at(step)
+        groups = [
+            {m: model.normalizer.normalize(m, z) for m, z in g.items()}
+            for g in sampler.sample(device)
+        ]
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            loss = flowbind_loss(model, groups, config.objective)
+        optimizer.zero_grad(set_to_none=True)
+        loss.total.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        if ema is not None:
+            _update_ema(ema, model, config.ema_decay)
+
+        values = {"loss": loss.total.item(), **{k: v.item() for k, v in loss.terms.items()}}
+        for k, v in values.items():
+            window[k] = window.get(k, 0.0) + v
+        if step % config.log_every == 0 or step == config.steps:
+            steps_in_window = (step - 1) % config.log_every + 1
+            _append_log(
+                log_path,
+                step,
+                config.lr_at(step),
+                {k: v / steps_in_window for k, v in window.items()},
+            )
+            window.clear()
+        bar.update(1)
+        bar.set_postfix(loss=f"{values['loss']:.4f}")
+        state.step, state.wall_time_s = step, time.perf_counter() - started
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state)
+        if callback is not None:
+            callback(step, values)
+    bar.close()
+
+    if ema is not None:
+        model.load_state_dict({**model.state_dict(), **ema})
+    model_path = out_dir / "model"
+    with atomic_folder(model_path) as tmp:
+        write_model_files(model, tmp)
+    return TrainResult(model, state.step, state.wall_time_s, model_path, log_path, resumed_from)
+
+
+@torch.no_grad()
+def _update_ema(ema: dict[str, torch.Tensor], model: FlowBind, decay: float) -> None:
+    for name, p in model.named_parameters():
+        ema[name].lerp_(p.detach(), 1.0 - decay)
+
+
+def _append_log(path: Path, step: int, lr: float, values: dict[str, float]) -> None:
+    row = {"step": step, "lr": lr, **values}
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log rows written after the checkpoint a run resumes from."""
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [r for r in rows if int(r["step"]) <= step]
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as f:
+        if kept:
+            writer = csv.DictWriter(f, fieldnames=list(kept[0]))
+            writer.writeheader()
+            writer.writerows(kept)
+    tmp.replace(path)
+
+
+def _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state) -> None:
+    folder = out_dir / "checkpoints" / f"step_{state.step:08d}"
+    with atomic_folder(folder) as tmp:
+        write_model_files(model, tmp)
+        write_train_state(
+            tmp,
+            progress=state,
+            train_config=config.to_dict(),
+            optimizer=optimizer,
+            sampler_generator=sampler.generator,
+            ema=ema,
+        )
+    old = sorted((out_dir / "checkpoints").glob("step_*"), key=lambda p: int(p.name.split("_")[1]))
+    for stale in old[: -config.keep_checkpoints]:
+        for f in stale.iterdir():
+            f.unlink()
+        stale.rmdir()
+
+
+def _restore(checkpoint, model, optimizer, sampler, ema, config, device) -> TrainProgress:
+    meta = read_train_state(checkpoint)
+    model_diff = config_differences(read_model_config(checkpoint).to_dict(), model.config.to_dict())
+    saved_train = {k: v for k, v in meta["train_config"].items() if k not in RESUMABLE_FIELDS}
+    current_train = {k: v for k, v in config.to_dict().items() if k not in RESUMABLE_FIELDS}
+    train_diff = config_differences(saved_train, current_train)
+    if model_diff or train_diff:
+        raise CheckpointError(
+            f"cannot resume from {checkpoint}: it was trained with a different configuration "
+            f"({'; '.join(model_diff + train_diff)}). Use the original configuration, or a new "
+            "output folder to start afresh."
+        )
+    if meta["step"] > config.steps:
+        raise CheckpointError(
+            f"{checkpoint} is at step {meta['step']}, past the {config.steps} steps asked for; "
+            "raise TrainConfig.steps or use a new output folder"
+        )
+    tensors = load_tensors(checkpoint / "model.safetensors", device=device)
+    check_state_dict(model, tensors, checkpoint / "model.safetensors")
+    model.load_state_dict(tensors)
+    restore_optimizer(
+        optimizer, load_train_tensors(checkpoint, "optimizer", device), meta["param_groups"]
+    )
+    restore_rng(load_train_tensors(checkpoint, "rng"), sampler.generator)
+    if ema is not None:
+        ema.update(load_train_tensors(checkpoint, "ema", device))
+    return TrainProgress(step=meta["step"], wall_time_s=meta["wall_time_s"])

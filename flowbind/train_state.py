@@ -1,0 +1,107 @@
+"""What a training checkpoint holds beyond the model: optimizer, EMA, random states, progress.
+
+Everything is stored as safetensors or JSON. Together with the model these make resuming from a
+checkpoint give the same weights as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from flowbind.checkpoint import CheckpointError, load_tensors, read_json, save_tensors, write_json
+
+STATE_FORMAT = "flowbind-train-state"
+
+
+@dataclass
+class TrainProgress:
+    """Step reached and wall time spent so far (summed over resumed runs)."""
+
+    step: int = 0
+    wall_time_s: float = 0.0
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tensor], list[dict]]:
+    """Split an optimizer state dict into flat tensors and JSON-ready parameter groups."""
+    state = optimizer.state_dict()
+    tensors = {
+        f"state.{idx}.{key}": value
+        for idx, entry in state["state"].items()
+        for key, value in entry.items()
+        if isinstance(value, Tensor)
+    }
+    return tensors, state["param_groups"]
+
+
+def restore_optimizer(
+    optimizer: torch.optim.Optimizer, tensors: dict[str, Tensor], groups: list[dict]
+) -> None:
+    state: dict[int, dict[str, Tensor]] = {}
+    for name, value in tensors.items():
+        _, idx, key = name.split(".", 2)
+        state.setdefault(int(idx), {})[key] = value
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError) as err:
+        raise CheckpointError(f"optimizer state does not fit this model: {err}") from err
+
+
+def rng_tensors(sampler_generator: torch.Generator) -> dict[str, Tensor]:
+    tensors = {"torch": torch.get_rng_state(), "sampler": sampler_generator.get_state()}
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"cuda.{i}"] = s
+    return tensors
+
+
+def restore_rng(tensors: dict[str, Tensor], sampler_generator: torch.Generator) -> None:
+    torch.set_rng_state(tensors["torch"])
+    sampler_generator.set_state(tensors["sampler"])
+    cuda = [tensors[k] for k in sorted(tensors) if k.startswith("cuda.")]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def write_train_state(
+    folder: Path,
+    *,
+    progress: TrainProgress,
+    train_config: dict[str, Any],
+    optimizer: torch.optim.Optimizer,
+    sampler_generator: torch.Generator,
+    ema: dict[str, Tensor] | None,
+) -> None:
+    """Write the non-model half of a training checkpoint into ``folder``."""
+    opt_tensors, groups = optimizer_tensors(optimizer)
+    save_tensors(folder / "optimizer.safetensors", opt_tensors)
+    save_tensors(folder / "rng.safetensors", rng_tensors(sampler_generator))
+    if ema is not None:
+        save_tensors(folder / "ema.safetensors", ema)
+    write_json(
+        folder / "state.json",
+        {
+            "format": STATE_FORMAT,
+            "step": progress.step,
+            "wall_time_s": progress.wall_time_s,
+            "train_config": train_config,
+            "param_groups": groups,
+        },
+    )
+
+
+def read_train_state(folder: Path) -> dict[str, Any]:
+    meta = read_json(folder / "state.json")
+    if meta.get("format") != STATE_FORMAT:
+        raise CheckpointError(f"{folder / 'state.json'} is not a FlowBind training state")
+    return meta
+
+
+def load_train_tensors(
+    folder: Path, name: str, device: str | torch.device = "cpu"
+) -> dict[str, Tensor]:
+    return load_tensors(folder / f"{name}.safetensors", device=device)
