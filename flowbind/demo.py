@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.manual_seed(args.seed)
     problem = make_toy_problem(seed=args.seed)
-    config = FlowBindConfig(latent_dim=16, hidden_dim=128, depth=3, encoder_hidden_dim=128)
+    config = FlowBindConfig(latent_dim=16, hidden_dim=64, depth=2, encoder_hidden_dim=64)
     model = FlowBind(config)
     print(
         f"FlowBind demo: {model.num_parameters():,} trainable parameters, "
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         problem.pairs,
         TrainConfig(
             steps=args.steps,
-            batch_size=256,
+            batch_size=128,
             lr=1e-3,
             warmup_steps=100,
             checkpoint_every=500,
