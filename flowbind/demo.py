@@ -31,15 +31,18 @@ TASKS = (
     (("image",), ("audio",)),
     (("audio",), ("image",)),
     (("text",), ("image", "audio")),
+    (("image",), ("text", "audio")),
+    (("audio",), ("text", "image")),
     (("text", "audio"), ("image",)),
+    (("text", "image"), ("audio",)),
     (("image", "audio"), ("text",)),
 )
 SHORT = {"text": "T", "image": "I", "audio": "A"}
 
 
 def task_name(sources: tuple[str, ...], targets: tuple[str, ...]) -> str:
-    side = lambda ms: "+".join(SHORT[m] for m in ms)  # noqa: E731
-    return f"{side(sources)}->{side(targets)}"
+    """The paper's notation, e.g. T->I+A for one-to-many and T+A->I for many-to-one."""
+    return "->".join("+".join(SHORT[m] for m in side) for side in (sources, targets))
 
 
 def evaluate(model: FlowBind, test: dict, solver_steps: int | None = None) -> list[dict]:

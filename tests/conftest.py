@@ -1,4 +1,4 @@
-"""Shared test settings: fixed seeds and a single-threaded, deterministic CPU."""
+"""Shared test settings: every test starts from the same torch seed."""
 
 import pytest
 import torch
