@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=1500, help="optimizer steps")
     parser.add_argument("--scheme", choices=("official", "paper"), default="official")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             objective=ObjectiveConfig(scheme=args.scheme),
         ),
         args.out,
+        progress=not args.no_progress,
     )
     if result.resumed_from is not None:
         print(f"resumed the run in {args.out} from step {result.resumed_from}")

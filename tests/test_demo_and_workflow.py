@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_demo_trains_and_scores_every_task(tmp_path, capsys):
-    main(["--out", str(tmp_path), "--steps", "200"])
+    main(["--out", str(tmp_path), "--steps", "200", "--no-progress"])
     with (tmp_path / "translation.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == sum(len(targets) for _, targets in TASKS)
