@@ -35,6 +35,7 @@ from flowbind.checkpoint import (
     config_differences,
     load_tensors,
     read_model_config,
+    save_model,
     write_model_files,
 )
 from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
@@ -187,7 +188,7 @@ def train(
     else:
         state = TrainProgress()
         torch.manual_seed(config.seed)
-        model.normalizer.fit({m: latents[m] for m in latents})
+        model.normalizer.fit(latents)
         log_path.unlink(missing_ok=True)
     resumed_from = state.step if checkpoint is not None else None
 
@@ -235,9 +236,7 @@ def train(
 
     if ema is not None:
         model.load_state_dict({**model.state_dict(), **ema})
-    model_path = out_dir / "model"
-    with atomic_folder(model_path) as tmp:
-        write_model_files(model, tmp)
+    model_path = save_model(model, out_dir / "model")
     return TrainResult(model, state.step, state.wall_time_s, model_path, log_path, resumed_from)
 
 
