@@ -159,7 +159,12 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> nn
     if not path.is_dir():
         raise CheckpointError(f"checkpoint folder {path} does not exist")
     model = FlowBind(read_model_config(path))
-    tensors = load_tensors(path / "model.safetensors")
-    check_state_dict(model, tensors, path / "model.safetensors")
-    model.load_state_dict(tensors)
+    load_weights(model, path / "model.safetensors")
     return model.to(map_location)
+
+
+def load_weights(module: nn.Module, path: Path, device: str | torch.device = "cpu") -> None:
+    """Load a safetensors state dict into ``module`` after checking every name and shape."""
+    tensors = load_tensors(path, device=device)
+    check_state_dict(module, tensors, path)
+    module.load_state_dict(tensors)

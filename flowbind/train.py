@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +32,8 @@ from tqdm.auto import tqdm
 from flowbind.checkpoint import (
     CheckpointError,
     atomic_folder,
-    check_state_dict,
     config_differences,
-    load_tensors,
+    load_weights,
     read_model_config,
     save_model,
     write_model_files,
@@ -132,9 +132,15 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def latest_checkpoint(out_dir: Path) -> Path | None:
+def checkpoints(out_dir: Path) -> list[Path]:
+    """Complete training checkpoints in ``out_dir``, oldest first."""
     folders = [p for p in (out_dir / "checkpoints").glob("step_*") if (p / "state.json").is_file()]
-    return max(folders, key=lambda p: int(p.name.split("_")[1])) if folders else None
+    return sorted(folders, key=lambda p: int(p.name.split("_")[1]))
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    found = checkpoints(out_dir)
+    return found[-1] if found else None
 
 
 def train(
@@ -285,11 +291,8 @@ def _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state) -> 
             sampler_generator=sampler.generator,
             ema=ema,
         )
-    old = sorted((out_dir / "checkpoints").glob("step_*"), key=lambda p: int(p.name.split("_")[1]))
-    for stale in old[: -config.keep_checkpoints]:
-        for f in stale.iterdir():
-            f.unlink()
-        stale.rmdir()
+    for stale in checkpoints(out_dir)[: -config.keep_checkpoints]:
+        shutil.rmtree(stale)
 
 
 def _restore(checkpoint, model, optimizer, sampler, ema, config, device) -> TrainProgress:
@@ -309,9 +312,7 @@ def _restore(checkpoint, model, optimizer, sampler, ema, config, device) -> Trai
             f"{checkpoint} is at step {meta['step']}, past the {config.steps} steps asked for; "
             "raise TrainConfig.steps or use a new output folder"
         )
-    tensors = load_tensors(checkpoint / "model.safetensors", device=device)
-    check_state_dict(model, tensors, checkpoint / "model.safetensors")
-    model.load_state_dict(tensors)
+    load_weights(model, checkpoint / "model.safetensors", device=device)
     restore_optimizer(
         optimizer, load_train_tensors(checkpoint, "optimizer", device), meta["param_groups"]
     )
