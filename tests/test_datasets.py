@@ -1,0 +1,270 @@
+"""The embedded world: determinism, the attribute-coverage table, splits and file checks."""
+
+import hashlib
+import re
+import shutil
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowbind.datasets import (
+    IA_FRACTIONS,
+    SIZES,
+    DatasetError,
+    build_dataset,
+    ia_subset,
+    load_split,
+)
+from flowbind.datasets.audio import N_SAMPLES, griffin_lim, log_mel, synthesize_audio
+from flowbind.datasets.build import SPLIT_MODALITIES, DataSize, generate_split
+from flowbind.datasets.captions import (
+    N_REFERENCES,
+    SYNONYMS,
+    TEMPLATES,
+    make_captions,
+    parse_caption,
+    render_caption,
+    vocabulary,
+)
+from flowbind.datasets.images import render_images
+from flowbind.datasets.world import (
+    ATTRIBUTES,
+    BY_NAME,
+    attribute_table_markdown,
+    attributes_shown_by,
+    sample_attributes,
+)
+
+SMALL = DataSize(12, 6, 8, 5, 6, 4, 6, 4)
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("world") / "data"
+    build_dataset(root, SMALL, seed=3, progress=False)
+    return root
+
+
+def test_same_seed_same_files_different_seed_different_files(small, tmp_path):
+    again = tmp_path / "again"
+    build_dataset(again, SMALL, seed=3, progress=False)
+    first, second = digest(small), digest(again)
+    assert len(first) > 100
+    assert first == second
+    other = tmp_path / "other"
+    build_dataset(other, SMALL, seed=4, progress=False)
+    third = digest(other)
+    assert third.keys() == first.keys()
+    changed = [k for k in first if first[k] != third[k] and k != "dataset.json"]
+    assert len(changed) > 0.9 * (len(first) - 1)
+
+
+def test_files_have_the_promised_formats(small):
+    png = next((small / "train_ti" / "image").glob("*.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with wave.open(str(next((small / "test_triplet" / "audio").glob("*.wav")))) as f:
+        assert (f.getnchannels(), f.getsampwidth(), f.getframerate()) == (1, 2, 16_000)
+        assert f.getnframes() == N_SAMPLES
+    split = load_split(small, "test_triplet")
+    assert split.image.shape == (5, 64, 64, 3) and split.image.dtype == np.uint8
+    assert split.audio.shape == (5, N_SAMPLES) and split.audio.dtype == np.int16
+    assert all(len(set(r)) == N_REFERENCES for r in split.references)
+    assert split.captions == [r[0] for r in split.references]
+
+
+def test_splits_are_disjoint_and_pairs_have_no_third_view(small):
+    ids = {}
+    for name, modalities in SPLIT_MODALITIES.items():
+        split = load_split(small, name)
+        ids[name] = set(split.ids)
+        assert split.modalities == modalities
+        assert (split.image is None) == ("image" not in modalities)
+        assert (split.audio is None) == ("audio" not in modalities)
+        assert (split.references is None) == ("text" not in modalities)
+    names = list(ids)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not ids[a] & ids[b], (a, b)
+    assert not (small / "train_ti" / "audio").exists()
+    assert not (small / "train_ia" / "captions.json").exists()
+
+
+def test_default_sizes_keep_the_papers_pair_ratio():
+    for size in SIZES.values():
+        ratio = np.array([size.train_ti, size.train_ta, size.train_ia]) / np.array([310, 96, 180])
+        assert np.allclose(ratio, ratio[0])
+
+
+def test_ia_fractions_are_nested_subsets():
+    previous = np.array([], dtype=int)
+    for fraction in IA_FRACTIONS:
+        rows = ia_subset(1800, fraction)
+        assert len(rows) == round(fraction * 1800)
+        assert set(previous) <= set(rows)
+        previous = rows
+    assert len(ia_subset(1800, 1.0)) == 1800
+    with pytest.raises(ValueError, match="fraction"):
+        ia_subset(10, 1.5)
+
+
+# -- the attribute-coverage table ----------------------------------------------------------
+
+
+def varied(name: str, n: int = 24, seed: int = 0) -> tuple[dict, dict]:
+    """Two attribute tables equal except for ``name``, which differs in every scene."""
+    base = sample_attributes(np.random.default_rng(seed), n)
+    other = dict(base)
+    other[name] = (base[name] + 1) % BY_NAME[name].n
+    return base, other
+
+
+def views(attributes: dict, seed: int = 1) -> dict:
+    return {
+        "image": render_images(attributes, np.random.default_rng(seed)),
+        "audio": synthesize_audio(attributes, np.random.default_rng(seed)),
+        "text": make_captions(np.random.default_rng(seed), attributes),
+    }
+
+
+@pytest.mark.parametrize("attribute", [a.name for a in ATTRIBUTES])
+def test_each_attribute_changes_exactly_the_views_that_show_it(attribute):
+    base, other = varied(attribute)
+    a, b = views(base), views(other)
+    shown = BY_NAME[attribute].shown_by
+    for modality in ("image", "audio"):
+        same = np.array_equal(a[modality], b[modality])
+        assert same == (modality not in shown), (attribute, modality)
+        if modality in shown:  # every single scene changes, not just some
+            flat = [(x != y).any() for x, y in zip(a[modality], b[modality], strict=True)]
+            assert all(flat)
+    assert (a["text"] == b["text"]) == ("text" not in shown), attribute
+
+
+def test_count_is_never_named_in_a_caption():
+    words = set(vocabulary())
+    numbers = {"one", "two", "three", "single", "pair", "trio", "1", "2", "3", "several", "many"}
+    assert not words & numbers
+    # No plurals of any noun either: count must not leak through grammar.
+    nouns = {w for table in SYNONYMS.values() for ws in table.values() for w in ws}
+    assert not {n + "s" for n in nouns} & words
+    assert "count" not in {t for template in TEMPLATES for t in re.findall(r"\{(\w+)\}", template)}
+
+
+def test_parser_inverts_every_template_and_synonym_and_rejects_the_rest():
+    rng = np.random.default_rng(0)
+    attributes = sample_attributes(rng, 400)
+    for i, refs in enumerate(make_captions(rng, attributes)):
+        expected = {a: BY_NAME[a].values[attributes[a][i]] for a in SYNONYMS}
+        for caption in refs:
+            assert parse_caption(caption) == expected, caption
+            assert parse_caption(caption.upper() + "  ") == expected
+    for template in TEMPLATES:
+        words = {slot: next(iter(SYNONYMS[slot].values()))[0] for slot in SYNONYMS}
+        words["sound"] = "tone"
+        assert parse_caption(render_caption(template, words)) is not None
+    for bad in ["", "a red disc", "a small red disc making a low short tone tone", "<script>"]:
+        assert parse_caption(bad) is None
+
+
+def test_attribute_table_documents_every_kind_of_coverage():
+    kinds = {tuple(a.shown_by) for a in ATTRIBUTES}
+    assert ("text", "image", "audio") in kinds
+    assert ("text", "image") in kinds
+    assert ("text", "audio") in kinds
+    assert ("image", "audio") in kinds
+    assert attributes_shown_by("text") == ("kind", "colour", "size", "pitch", "envelope")
+    table = attribute_table_markdown()
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert table in readme, (
+        "README's attribute table is out of date: paste attribute_table_markdown()"
+    )
+
+
+def test_nuisance_differs_between_views_of_identical_scenes():
+    attributes = sample_attributes(np.random.default_rng(0), 2)
+    for a in attributes:
+        attributes[a][1] = attributes[a][0]
+    image = render_images(attributes, np.random.default_rng(5))
+    audio = synthesize_audio(attributes, np.random.default_rng(5))
+    assert not np.array_equal(image[0], image[1])
+    assert not np.array_equal(audio[0], audio[1])
+
+
+def test_griffin_lim_inverts_log_mel_closely():
+    split = generate_split("test_ta", 8, seed=0)
+    mel = log_mel(split.audio)
+    again = log_mel(griffin_lim(mel, iterations=32))
+    active = mel > mel.amax(dim=(2, 3), keepdim=True) - 6  # within 6 nepers of the peak
+    assert (again - mel)[active].abs().mean() < 0.3
+
+
+# -- bad files -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def copy(small, tmp_path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(small, target)
+    return target
+
+
+def first_file(root: Path, split: str, kind: str, ext: str) -> Path:
+    return sorted((root / split / kind).glob(f"*.{ext}"))[0]
+
+
+def test_missing_image_is_named(copy):
+    path = first_file(copy, "test_ti", "image", "png")
+    path.unlink()
+    with pytest.raises(DatasetError, match=re.escape(str(path)) + ".*missing"):
+        load_split(copy, "test_ti")
+
+
+def test_corrupt_png_is_named(copy):
+    path = first_file(copy, "test_ti", "image", "png")
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(DatasetError, match=re.escape(str(path)) + ".*not a readable PNG"):
+        load_split(copy, "test_ti")
+
+
+def test_truncated_or_resampled_wav_is_named(copy):
+    path = first_file(copy, "test_ta", "audio", "wav")
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DatasetError, match=re.escape(str(path))):
+        load_split(copy, "test_ta")
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(8000)
+        f.writeframes(np.zeros(N_SAMPLES, "<i2").tobytes())
+    with pytest.raises(DatasetError, match=re.escape(str(path)) + ".*8000"):
+        load_split(copy, "test_ta")
+
+
+def test_bad_attribute_table_and_captions_are_named(copy):
+    table = copy / "test_ti" / "attributes.csv"
+    text = table.read_text().splitlines()
+    text[1] = text[1].rsplit(",", 1)[0] + ",7"
+    table.write_text("\n".join(text) + "\n")
+    with pytest.raises(DatasetError, match="attributes.csv line 2: count='7'"):
+        load_split(copy, "test_ti")
+    captions = copy / "test_ta" / "captions.json"
+    captions.write_text("{not json")
+    with pytest.raises(DatasetError, match="captions.json is not valid JSON"):
+        load_split(copy, "test_ta")
+
+
+def test_missing_manifest_or_split_is_explained(copy, tmp_path):
+    with pytest.raises(DatasetError, match="dataset.json is missing"):
+        load_split(tmp_path / "nowhere", "test_ti")
+    with pytest.raises(DatasetError, match="no split 'test_xx'"):
+        load_split(copy, "test_xx")
