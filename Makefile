@@ -6,10 +6,14 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 EXTRAS ?= dev
 
-.PHONY: demo test test-fast lint format lock install clean
+.PHONY: demo embedded test test-fast lint format lock install clean
 
 demo: $(INSTALLED)
 	$(BIN)/python -m flowbind.demo
+
+# The embedded profile: data, codecs and evaluators under results/embedded (about 3 minutes).
+embedded: $(INSTALLED)
+	$(BIN)/python -m flowbind.embedded --out results/embedded
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

@@ -14,6 +14,8 @@ implemented to match its public code by default, with the paper's objective sele
     data.py           latent stores, pair tables, minibatch sampling
     train.py          training with checkpoints and exact resume
     checkpoint.py     safetensors + JSON checkpoints
+    datasets/         the embedded benchmark's procedural text-image-audio world
+    embedded/         the embedded profile's codecs and evaluators, trained inside the suite
 """
 
 from flowbind.anchor import AnchorEncoder, AnchorPosterior
