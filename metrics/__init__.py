@@ -1,5 +1,17 @@
-"""Evaluation metrics (FID, FAD, CIDEr, CLIP and CLAP scores, AIS, CKNNA, attribute accuracy).
+"""Evaluation metrics of the FlowBind benchmark: one module each, its protocol in its docstring.
 
-Empty so far: each metric is yet to be added as one module with a functional form and an
-update()/compute() class.
+    fid.py          Frechet distance (float64, streaming statistics), FID
+    fad.py          FAD: the same Frechet core on audio embeddings
+    cider.py        CIDEr-D via pycocoevalcap, PTB or pure-Python tokenisation, x100
+    clip_score.py   100 * mean max(cos, 0) of paired embeddings
+    clap_score.py   the same on CLAP embeddings
+    ais.py          audio-image similarity (SonicDiffusion), both directions, x100
+    cknna.py        CKNNA (platonic-rep), 0..1
+    attributes.py   ground-truth attribute accuracy (the embedded benchmark's addition)
+    bootstrap.py    95 % bootstrap intervals over test items (Score)
+    validation.py   input checks (MetricInputError)
+    backbones/      feature extractors: embedded evaluators, the paper's pretrained networks
+
+Every metric has a functional form and a class with update() / compute(); every one can give a
+bootstrap interval (``*_score`` / ``*_ci`` functions returning a Score).
 """

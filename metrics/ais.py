@@ -1,0 +1,86 @@
+"""AIS, the audio-image similarity of SonicDiffusion, for A->I and (symmetrically) I->A.
+
+For generated item i with conditioning item c_i, s_i = cos(g_i, c_i). Item i's score is the
+fraction of reference items r_j with s_i > cos(g_i, r_j), strictly (ties do not count);
+AIS = 100 * mean_i. A->I: g = generated images (CLIP image side), c and r = audios (wav2clip).
+I->A, the symmetric form: g = generated audios (wav2clip), c and r = images (CLIP).
+
+The reference set is the test set's conditions unless given. With that default, item i's own
+condition is left out of its reference set (comparing it with itself could never count under
+">"), so a generator whose every output is closest to its own condition scores 100 and one whose
+output is farthest from it scores 0. Scale: x100.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Score, bootstrap_mean
+from metrics.validation import MetricInputError, as_features, check_paired
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def ais_per_item(generated_emb: Any, condition_emb: Any, reference_emb: Any = None) -> np.ndarray:
+    """Per-item fraction (0..1) of references less similar to g_i than its own condition."""
+    g = _unit(as_features(generated_emb, "generated_emb"))
+    c = _unit(as_features(condition_emb, "condition_emb"))
+    check_paired(g, c, ("generated_emb", "condition_emb"))
+    pair = np.einsum("nd,nd->n", g, c)
+    if reference_emb is None:
+        if len(c) < 2:
+            raise MetricInputError(
+                "AIS needs at least 2 items when the conditions are the references"
+            )
+        sims = g @ c.T
+        beaten = (pair[:, None] > sims).astype(np.float64)
+        np.fill_diagonal(beaten, 0.0)
+        return beaten.sum(1) / (len(c) - 1)
+    r = _unit(as_features(reference_emb, "reference_emb"))
+    if r.shape[1] != g.shape[1]:
+        raise MetricInputError(f"reference_emb has {r.shape[1]} dimensions, generated {g.shape[1]}")
+    return (pair[:, None] > g @ r.T).mean(1)
+
+
+def ais(generated_emb: Any, condition_emb: Any, reference_emb: Any = None) -> float:
+    """AIS in 0..100 (see the module docstring)."""
+    return float(100.0 * ais_per_item(generated_emb, condition_emb, reference_emb).mean())
+
+
+def ais_score(
+    generated_emb: Any,
+    condition_emb: Any,
+    reference_emb: Any = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+) -> Score:
+    """AIS with a bootstrap interval over generated items (reference set held fixed)."""
+    per_item = ais_per_item(generated_emb, condition_emb, reference_emb)
+    return bootstrap_mean(per_item, resamples, seed, level, scale=100.0)
+
+
+class AIS:
+    """torchmetrics-style AIS; the reference set (conditions by default) is known only at the end,
+    so the embeddings are kept until ``compute()``."""
+
+    def __init__(self, embed_generated=None, embed_condition=None) -> None:
+        self.embed_generated, self.embed_condition = embed_generated, embed_condition
+        self.reset()
+
+    def reset(self) -> None:
+        self.generated: list[np.ndarray] = []
+        self.conditions: list[np.ndarray] = []
+
+    def update(self, generated: Any, conditions: Any) -> None:
+        g = generated if self.embed_generated is None else self.embed_generated(generated)
+        c = conditions if self.embed_condition is None else self.embed_condition(conditions)
+        self.generated.append(as_features(g, "generated"))
+        self.conditions.append(as_features(c, "conditions"))
+
+    def compute(self, reference_emb: Any = None) -> float:
+        return ais(np.concatenate(self.generated), np.concatenate(self.conditions), reference_emb)

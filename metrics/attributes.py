@@ -1,0 +1,60 @@
+"""Ground-truth attribute accuracy: the embedded benchmark's own addition to the paper's metrics.
+
+An output counts as correct for an attribute when the evaluator of its modality (image or audio
+classifier, caption parser) recovers the scene's true value. Unparseable captions get code -1
+and count as wrong. Accuracy is a fraction in [0, 1], per attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Score, bootstrap_mean
+from metrics.validation import MetricInputError
+
+
+def _codes(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise MetricInputError(f"{name} must be 1-D (one code per item), got shape {array.shape}")
+    return array
+
+
+def _pairs(predicted: Mapping[str, Any], truth: Mapping[str, Any]):
+    missing = sorted(set(predicted) - set(truth))
+    if missing:
+        raise MetricInputError(f"no ground truth for predicted attributes {missing}")
+    if not predicted:
+        raise MetricInputError("no attributes predicted")
+    for name in predicted:
+        p, t = (
+            _codes(predicted[name], f"predicted[{name!r}]"),
+            _codes(truth[name], f"truth[{name!r}]"),
+        )
+        if p.shape != t.shape:
+            raise MetricInputError(f"{name}: {len(p)} predictions for {len(t)} items")
+        if len(p) == 0:
+            raise MetricInputError(f"{name}: no items")
+        yield name, p == t
+
+
+def attribute_accuracy(predicted: Mapping[str, Any], truth: Mapping[str, Any]) -> dict[str, float]:
+    """Fraction of items whose predicted value equals the truth, per predicted attribute."""
+    return {name: float(correct.mean()) for name, correct in _pairs(predicted, truth)}
+
+
+def attribute_accuracy_scores(
+    predicted: Mapping[str, Any],
+    truth: Mapping[str, Any],
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+) -> dict[str, Score]:
+    """Accuracy per attribute with a bootstrap interval over items."""
+    return {
+        name: bootstrap_mean(correct.astype(np.float64), resamples, seed, level)
+        for name, correct in _pairs(predicted, truth)
+    }

@@ -1,0 +1,79 @@
+"""CLIP score: 100 * mean over paired items of max(cos(a_i, b_i), 0).
+
+The torchmetrics convention (weight 1, negative cosines clipped to 0, no prompt prefix). Paper
+profile: OpenAI CLIP ViT-B/32 image and text embeddings (as CrossFlow reports it). CLAP score is
+the same function on LAION-CLAP audio and text embeddings (``metrics.clap_score``). Embedded
+profile: the text_image (CLIP) and text_audio (CLAP) contrastive pairs. Scale: x100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Score, bootstrap_mean
+from metrics.validation import as_features, check_paired
+
+
+def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity of two (N, D) arrays; zero vectors are refused upstream."""
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    return np.einsum("nd,nd->n", a, b) / np.maximum(na * nb, 1e-12)
+
+
+def clip_score_per_item(a_emb: Any, b_emb: Any) -> np.ndarray:
+    """Per-item max(cos, 0) of paired embeddings (not yet x100)."""
+    a = as_features(a_emb, "a_emb")
+    b = as_features(b_emb, "b_emb")
+    check_paired(a, b, ("a_emb", "b_emb"))
+    return np.maximum(cosine_rows(a, b), 0.0)
+
+
+def clip_score(a_emb: Any, b_emb: Any) -> float:
+    """100 * mean max(cos(a_i, b_i), 0) over paired rows."""
+    return float(100.0 * clip_score_per_item(a_emb, b_emb).mean())
+
+
+def clip_score_ci(
+    a_emb: Any,
+    b_emb: Any,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+) -> Score:
+    """CLIP score with a bootstrap interval over items."""
+    return bootstrap_mean(clip_score_per_item(a_emb, b_emb), resamples, seed, level, scale=100.0)
+
+
+class ClipScore:
+    """torchmetrics-style CLIP/CLAP score with injected embedders for the two sides.
+
+    ``update(a_batch, b_batch)`` embeds both sides (identity when an embedder is None) and keeps
+    the per-item scores (needed for the bootstrap interval); ``compute()`` gives the score.
+    """
+
+    def __init__(
+        self,
+        embed_a: Callable[[Any], Any] | None = None,
+        embed_b: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.embed_a, self.embed_b = embed_a, embed_b
+        self.reset()
+
+    def reset(self) -> None:
+        self.items: list[np.ndarray] = []
+
+    def update(self, a_batch: Any, b_batch: Any) -> None:
+        with torch.no_grad():
+            a = a_batch if self.embed_a is None else self.embed_a(a_batch)
+            b = b_batch if self.embed_b is None else self.embed_b(b_batch)
+        self.items.append(clip_score_per_item(a, b))
+
+    def compute(self) -> float:
+        return float(100.0 * np.concatenate(self.items).mean())
+
+    def score(self, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Score:
+        return bootstrap_mean(np.concatenate(self.items), resamples, seed, scale=100.0)
