@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-EXTRAS ?= dev
+EXTRAS ?= dev,paper
 
 .PHONY: demo embedded test test-fast lint format lock install clean
 
