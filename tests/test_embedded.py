@@ -149,3 +149,29 @@ def test_training_is_deterministic_from_the_seed():
     other = ImageCodec.train_on(images, 64, 5, seed=2, progress=False).state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
     assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+def test_embedded_backbones_tell_matched_from_mismatched_outputs(tiny):
+    from metrics.ais import ais
+    from metrics.backbones.embedded import EmbeddedBackbones
+    from metrics.clip_score import clip_score
+    from metrics.fid import RankWarning, frechet_distance
+
+    root, _ = tiny
+    split = load_split(root / "data", "test_triplet")
+    nets = EmbeddedBackbones(root)
+    shuffled = np.random.default_rng(0).permutation(len(split))
+    text, image = nets.clip("text", split.captions), nets.clip("image", split.image)
+    assert clip_score(text, image) > clip_score(text, image[shuffled]) + 10
+    audio, image_ais = nets.ais("audio", split.audio), nets.ais("image", split.image)
+    assert ais(image_ais, audio) > ais(image_ais[shuffled], audio) + 20
+    half = len(split) // 2
+    real = nets.fid_features(split.image)
+    noise = np.random.default_rng(1).integers(0, 256, split.image.shape, dtype=np.uint8)
+    with pytest.warns(RankWarning):  # 50 samples per half in 64 dimensions: flagged, not hidden
+        within = frechet_distance(real[:half], real[half:])
+    assert within < 0.2 * frechet_distance(real, nets.fid_features(noise))
+    assert (
+        nets.attributes("text", split.captions)["kind"].tolist()
+        == split.attributes["kind"].tolist()
+    )
