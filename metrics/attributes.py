@@ -58,3 +58,24 @@ def attribute_accuracy_scores(
         name: bootstrap_mean(correct.astype(np.float64), resamples, seed, level)
         for name, correct in _pairs(predicted, truth)
     }
+
+
+class AttributeAccuracy:
+    """torchmetrics-style accuracy per attribute; keeps only correct and total counts."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.correct: dict[str, int] = {}
+        self.total: dict[str, int] = {}
+
+    def update(self, predicted: Mapping[str, Any], truth: Mapping[str, Any]) -> None:
+        for name, correct in _pairs(predicted, truth):
+            self.correct[name] = self.correct.get(name, 0) + int(correct.sum())
+            self.total[name] = self.total.get(name, 0) + len(correct)
+
+    def compute(self) -> dict[str, float]:
+        if not self.total:
+            raise MetricInputError("AttributeAccuracy.compute() before any update()")
+        return {name: self.correct[name] / self.total[name] for name in self.total}

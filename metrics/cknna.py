@@ -141,3 +141,32 @@ def cknna_score(
 
 
 cknna_score.__doc__ = cknna_score.__doc__.format(DEFAULT_RESAMPLES=DEFAULT_RESAMPLES)
+
+
+class CKNNA:
+    """torchmetrics-style CKNNA: ``update(feats_a, feats_b)`` with paired rows, ``compute()``.
+
+    CKNNA needs every pair of items at once (kNN sets over the whole set), so the features are
+    kept; at most ``max_samples`` of them are used.
+    """
+
+    def __init__(self, k: int = 10, max_samples: int = MAX_SAMPLES, seed: int = 0) -> None:
+        self.k, self.max_samples, self.seed = k, max_samples, seed
+        self.reset()
+
+    def reset(self) -> None:
+        self.a: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+
+    def update(self, feats_a: Any, feats_b: Any) -> None:
+        a, b = as_features(feats_a, "feats_a"), as_features(feats_b, "feats_b")
+        if len(a) != len(b):
+            raise MetricInputError(f"feats_a has {len(a)} rows and feats_b {len(b)}")
+        self.a.append(a)
+        self.b.append(b)
+
+    def compute(self) -> float:
+        if not self.a:
+            raise MetricInputError("CKNNA.compute() before any update()")
+        a, b = np.concatenate(self.a), np.concatenate(self.b)
+        return cknna(a, b, self.k, self.max_samples, self.seed)

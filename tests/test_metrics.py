@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from metrics.ais import ais, ais_score
-from metrics.attributes import attribute_accuracy, attribute_accuracy_scores
+from metrics.attributes import AttributeAccuracy, attribute_accuracy, attribute_accuracy_scores
 from metrics.bootstrap import bootstrap_mean
-from metrics.cknna import cknna, cknna_score
+from metrics.cknna import CKNNA, cknna, cknna_score
 from metrics.clap_score import clap_score
 from metrics.clip_score import ClipScore, clip_score, clip_score_ci
 from metrics.fad import FAD, fad
@@ -298,8 +298,13 @@ def test_cknna_refuses_unpaired_or_too_few_items_and_has_an_interval():
         cknna(a, a[:59])
     with pytest.raises(MetricInputError, match="at least 12"):
         cknna(a[:8], a[:8])
-    score = cknna_score(a, a + 0.3 * rng.standard_normal((60, 4)), resamples=20)
+    b = a + 0.3 * rng.standard_normal((60, 4))
+    score = cknna_score(a, b, resamples=20)
     assert score.low <= score.high and 0 < score.value < 1
+    metric = CKNNA()
+    metric.update(a[:30], b[:30])
+    metric.update(a[30:], b[30:])
+    assert metric.compute() == pytest.approx(cknna(a, b), rel=1e-12)
 
 
 # -- attribute accuracy and the bootstrap --------------------------------------------------
@@ -315,6 +320,12 @@ def test_attribute_accuracy_on_a_hand_made_example():
         attribute_accuracy({"pitch": [0]}, truth)
     with pytest.raises(MetricInputError, match="3 predictions for 4 items"):
         attribute_accuracy({"kind": [0, 1, 2]}, truth)
+    metric = AttributeAccuracy()
+    half = {k: v[:2] for k, v in predicted.items()}, {k: v[:2] for k, v in truth.items()}
+    rest = {k: v[2:] for k, v in predicted.items()}, {k: v[2:] for k, v in truth.items()}
+    metric.update(*half)
+    metric.update(*rest)
+    assert metric.compute() == attribute_accuracy(predicted, truth)
 
 
 def test_bootstrap_mean_interval_covers_the_truth_about_95_percent_of_the_time():
