@@ -8,7 +8,9 @@ I->A, the symmetric form: g = generated audios (wav2clip), c and r = images (CLI
 The reference set is the test set's conditions unless given. With that default, item i's own
 condition is left out of its reference set (comparing it with itself could never count under
 ">"), so a generator whose every output is closest to its own condition scores 100 and one whose
-output is farthest from it scores 0. Scale: x100.
+output is farthest from it scores 0. (SonicDiffusion's own evaluation compares with a separate
+validation set, where the question does not arise; keeping item i's condition in its reference
+set would only scale the score by (N - 1) / N.) Scale: x100.
 """
 
 from __future__ import annotations
