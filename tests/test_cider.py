@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metrics import cider as cider_module
+from metrics import ptb_tokenizer as tokenizer_module
 from metrics.bootstrap import Score
 from metrics.cider import (
     CIDEr,
@@ -199,7 +199,7 @@ def test_python_tokenizer_equals_java_ptb_tokenizer():
 
 @needs_java
 def test_java_tokenizer_writes_nothing_into_the_package_folder(tmp_path, monkeypatch):
-    jar = cider_module._jar_path()
+    jar = tokenizer_module._jar_path()
     assert jar is not None
     package_dir = jar.parent
     before = sorted(os.listdir(package_dir))
@@ -223,7 +223,7 @@ def test_java_tokenizer_writes_nothing_into_the_package_folder(tmp_path, monkeyp
 
 
 def test_tokenize_reports_its_backend():
-    expected = "java" if cider_module.java_tokenizer_available() else "python"
+    expected = "java" if tokenizer_module.java_tokenizer_available() else "python"
     assert tokenizer_backend() == expected
     assert tokenizer_backend("python") == "python"
     assert CIDEr(backend="python").tokenizer == "python"
@@ -330,5 +330,6 @@ def test_rule_preselection_changes_nothing(monkeypatch):
     noise = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 30))) for _ in range(300)]
     captions = {k: [text] for k, text in enumerate(caption_corpus() + noise)}
     selected = python_tokenize(captions)
-    monkeypatch.setattr(cider_module, "_candidates", lambda char: tuple(cider_module._RULES))
+    every_rule = tuple(tokenizer_module._RULES)
+    monkeypatch.setattr(tokenizer_module, "_candidates", lambda char: every_rule)
     assert python_tokenize(captions) == selected
