@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from metrics.backbones import registry
+from metrics.backbones.common import _load_strict
 from metrics.backbones.registry import (
     MissingWeightsError,
     WeightEntry,
@@ -281,7 +282,7 @@ def test_clip_loads_openai_style_checkpoints(clip, tmp_path: Path) -> None:
     torch.save(saved, tmp_path / "plain.pt")
     read = paper.read_openai_clip_state(tmp_path / "plain.pt")
     assert set(read) == set(state)
-    paper._load_strict(clip.model, {k: v.float() for k, v in state.items()}, tmp_path)
+    _load_strict(clip.model, {k: v.float() for k, v in state.items()}, tmp_path)
 
     class Archive(torch.nn.Module):  # the official file is a TorchScript archive
         def __init__(self) -> None:
