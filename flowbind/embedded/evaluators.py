@@ -289,11 +289,13 @@ class ContrastivePair(Frozen):
         inputs = {}
         for m in net.modalities:
             tower = net.towers[m]
-            if m == "audio":
+            if m == "audio":  # log-mel once: for the scaling statistics and the inputs
                 mel = batched(log_mel, data[m])
                 tower.mel_mean.copy_(mel.mean())
                 tower.mel_std.copy_(mel.std())
-            inputs[m] = batched(tower.prepare, data[m])
+                inputs[m] = (mel - tower.mel_mean) / tower.mel_std
+            else:
+                inputs[m] = batched(tower.prepare, data[m])
 
         def loss(rows: np.ndarray) -> Tensor:
             a, b = (F.normalize(net.towers[m](inputs[m][rows]), dim=-1) for m in net.modalities)
@@ -307,17 +309,22 @@ class ContrastivePair(Frozen):
         return net
 
 
+def candidate_groups(n_items: int, candidates: int = 100, seed: int = 0) -> np.ndarray:
+    """Disjoint groups of ``candidates`` item indices from a seeded shuffle; the rest is dropped."""
+    n = (n_items // candidates) * candidates
+    if n == 0:
+        raise ValueError(f"need at least {candidates} items for retrieval, got {n_items}")
+    return np.random.default_rng(seed).permutation(n_items)[:n].reshape(-1, candidates)
+
+
 def retrieval_top1(a: Tensor, b: Tensor, candidates: int = 100, seed: int = 0) -> float:
     """Top-1 accuracy of finding each item's partner among ``candidates`` items (itself + others).
 
     Items are split into disjoint groups of ``candidates``; chance is 1 / candidates.
     """
-    n = (len(a) // candidates) * candidates
-    if n == 0:
-        raise ValueError(f"need at least {candidates} items for retrieval, got {len(a)}")
-    order = torch.as_tensor(np.random.default_rng(seed).permutation(len(a))[:n])
+    groups = candidate_groups(len(a), candidates, seed)
     hits = 0
-    for group in order.view(-1, candidates):
+    for group in torch.as_tensor(groups):
         sims = a[group] @ b[group].T
         hits += (sims.argmax(1) == torch.arange(candidates)).sum().item()
-    return hits / n
+    return hits / groups.size

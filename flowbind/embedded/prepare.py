@@ -34,6 +34,7 @@ from flowbind.embedded.evaluators import (
     ContrastivePair,
     ImageEvaluator,
     TextEvaluator,
+    candidate_groups,
     retrieval_top1,
 )
 from flowbind.embedded.nets import load_frozen
@@ -132,13 +133,11 @@ def retrieval_report(pair: ContrastivePair, split: Split, candidates: int = 100)
     key = np.zeros(len(split), dtype=np.int64)
     for name in shared:
         key = key * BY_NAME[name].n + split.attributes[name]
-    n = (len(split) // candidates) * candidates
-    order = np.random.default_rng(0).permutation(len(split))[:n].reshape(-1, candidates)
-    exact = attr = ceiling = 0.0
-    for group in order:
-        sims = a[group] @ b[group].T
-        best = sims.argmax(1).numpy()
-        exact += float(np.sum(best == np.arange(candidates)))
+    groups = candidate_groups(len(split), candidates)
+    n = groups.size
+    attr = ceiling = 0.0
+    for group in groups:
+        best = (a[group] @ b[group].T).argmax(1).numpy()
         attr += float(np.sum(key[group][best] == key[group]))
         same = key[group][:, None] == key[group][None, :]
         ceiling += float(np.sum(1.0 / same.sum(1)))
@@ -147,7 +146,7 @@ def retrieval_report(pair: ContrastivePair, split: Split, candidates: int = 100)
         "shared_attributes": list(shared),
         "candidates": candidates,
         "items": n,
-        "top1": round(exact / n, 4),
+        "top1": round(retrieval_top1(a, b, candidates), 4),
         "top1_reverse": round(retrieval_top1(b, a, candidates), 4),
         "top1_attributes": round(attr / n, 4),
         "top1_ceiling": round(ceiling / n, 4),
