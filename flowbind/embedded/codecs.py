@@ -23,7 +23,14 @@ from torch.nn import functional as F
 
 from flowbind.datasets.audio import griffin_lim, log_mel
 from flowbind.datasets.captions import max_caption_words, vocabulary
-from flowbind.embedded.nets import Frozen, batched, fit, spatial_decoder, spatial_encoder
+from flowbind.embedded.nets import (
+    Frozen,
+    batched,
+    fit,
+    fit_mel_scaling,
+    spatial_decoder,
+    spatial_encoder,
+)
 
 DEFAULT_LATENT_DIM = 64
 
@@ -162,10 +169,7 @@ class AudioCodec(Codec):
     ) -> AudioCodec:
         torch.manual_seed(seed)  # the initial weights too come from the seed
         codec = cls(latent_dim)
-        mel = batched(log_mel, audio)
-        codec.mel_mean.copy_(mel.mean())
-        codec.mel_std.copy_(mel.std())
-        x = (mel - codec.mel_mean) / codec.mel_std
+        x = fit_mel_scaling(codec, audio)
 
         def loss(rows: np.ndarray) -> Tensor:
             batch = x[rows]

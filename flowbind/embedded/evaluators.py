@@ -24,7 +24,7 @@ from flowbind.datasets.audio import log_mel
 from flowbind.datasets.captions import max_caption_words, parse_caption, vocabulary
 from flowbind.datasets.world import BY_NAME, attributes_shown_by
 from flowbind.embedded.codecs import PAD, Tokenizer, image_tensor
-from flowbind.embedded.nets import Frozen, batched, conv_encoder, fit
+from flowbind.embedded.nets import Frozen, batched, conv_encoder, fit, fit_mel_scaling
 
 FEATURE_DIM = 64
 EMBED_DIM = 64
@@ -170,10 +170,7 @@ class AudioEvaluator(_Classifier):
     ) -> AudioEvaluator:
         torch.manual_seed(seed)  # the initial weights too come from the seed
         net = cls()
-        mel = batched(log_mel, audio)
-        net.mel_mean.copy_(mel.mean())
-        net.mel_std.copy_(mel.std())
-        x = (mel - net.mel_mean) / net.mel_std
+        x = fit_mel_scaling(net, audio)
 
         def augment(batch: Tensor, gen: Tensor) -> Tensor:
             sigma = torch.rand(len(batch), generator=gen) * 1.0
@@ -289,11 +286,8 @@ class ContrastivePair(Frozen):
         inputs = {}
         for m in net.modalities:
             tower = net.towers[m]
-            if m == "audio":  # log-mel once: for the scaling statistics and the inputs
-                mel = batched(log_mel, data[m])
-                tower.mel_mean.copy_(mel.mean())
-                tower.mel_std.copy_(mel.std())
-                inputs[m] = (mel - tower.mel_mean) / tower.mel_std
+            if m == "audio":
+                inputs[m] = fit_mel_scaling(tower, data[m])
             else:
                 inputs[m] = batched(tower.prepare, data[m])
 

@@ -25,6 +25,7 @@ from flowbind.checkpoint import (
     save_tensors,
     write_json,
 )
+from flowbind.datasets.audio import log_mel
 
 FROZEN_FORMAT = "flowbind-embedded-net"
 
@@ -66,6 +67,15 @@ def spatial_decoder(latent_dim: int, width: int, out_channels: int) -> nn.Sequen
         layers += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.GELU()]
     layers.append(nn.ConvTranspose2d(width, out_channels, 4, 2, 1))
     return nn.Sequential(*layers)
+
+
+def fit_mel_scaling(module: nn.Module, audio: Any) -> Tensor:
+    """Log-mel of ``audio``, scaled by its mean and standard deviation, which are stored in
+    ``module``'s ``mel_mean`` / ``mel_std`` buffers (for the networks that read log-mel)."""
+    mel = batched(log_mel, audio)
+    module.mel_mean.copy_(mel.mean())
+    module.mel_std.copy_(mel.std())
+    return (mel - module.mel_mean) / module.mel_std
 
 
 def fit(
