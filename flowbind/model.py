@@ -22,6 +22,7 @@ from flowbind.anchor import AnchorEncoder
 from flowbind.config import FlowBindConfig
 from flowbind.drift import DriftNet
 from flowbind.normalization import LatentNormalizer
+from flowbind.objective import LossTerms, ObjectiveConfig, flowbind_loss
 from flowbind.solver import integrate
 
 
@@ -41,6 +42,10 @@ class FlowBind(nn.Module):
 
     def num_parameters(self, trainable_only: bool = True) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def loss(self, groups: Sequence[Mapping[str, Tensor]], objective: ObjectiveConfig) -> LossTerms:
+        """The training objective on one minibatch of z-scored pair groups (see objective.py)."""
+        return flowbind_loss(self, groups, objective)
 
     def _check(self, modality: str) -> None:
         if modality not in self.drifts:

@@ -40,7 +40,7 @@ from flowbind.checkpoint import (
 )
 from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
 from flowbind.model import FlowBind
-from flowbind.objective import ObjectiveConfig, flowbind_loss
+from flowbind.objective import ObjectiveConfig
 from flowbind.train_state import (
     TrainProgress,
     load_train_tensors,
@@ -210,7 +210,7 @@ def train(
             for g in sampler.sample(device)
         ]
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = flowbind_loss(model, groups, config.objective)
+            loss = model.loss(groups, config.objective)
         optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
         if config.grad_clip is not None:

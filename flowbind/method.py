@@ -1,0 +1,217 @@
+"""The interface every method of the benchmark offers, and FlowBind behind it.
+
+The workflow treats FlowBind and each baseline alike: build it by name from the config, fit it
+on latents and pair tables, translate any subset of modalities into any other, save and load it.
+Adding a method is one module with a ``Method`` subclass plus one line in ``METHODS``.
+
+    method = build_method("flowbind", model={"hidden_dim": 128}, train={"steps": 1500})
+    report = method.fit(latents, pairs, "results/train/flowbind")
+    out = method.translate({"text": z_text}, ["image", "audio"])
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from flowbind.checkpoint import (
+    CheckpointError,
+    load_weights,
+    read_json,
+    read_model_config,
+    write_json,
+)
+from flowbind.config import FlowBindConfig
+from flowbind.data import Latents, PairTable
+from flowbind.model import FlowBind
+from flowbind.objective import ObjectiveConfig
+from flowbind.train import TrainConfig, resolve_device, train
+
+# name -> "module:Class"; imported on use so that a method's dependencies stay optional.
+METHODS: dict[str, str] = {
+    "flowbind": "flowbind.method:FlowBindMethod",
+    "text_anchor": "baselines.text_anchor:TextAnchorMethod",
+}
+METHOD_FILE = "method.json"
+
+
+@dataclass
+class FitReport:
+    """What fitting a method cost and used (the rows of the paper's Table 1).
+
+    Attributes:
+        method: the method's name.
+        parameters: trainable parameters.
+        wall_time_s: training wall-clock time in seconds.
+        device: where it trained, e.g. "cpu" or the CUDA device name.
+        steps: optimizer steps in total, over all stages.
+        batch_size: pairs per pair table per step.
+        stages: number of training stages.
+        joint: whether all modalities are trained together in one model.
+        pairs: pair-table name (e.g. "text-image") -> pairs the method trained on.
+    """
+
+    method: str
+    parameters: int
+    wall_time_s: float
+    device: str
+    steps: int
+    batch_size: int
+    stages: int
+    joint: bool
+    pairs: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Method(ABC):
+    """A trainable any-to-any translator between modality latents."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def fit(
+        self, latents: Latents, pairs: Sequence[PairTable], out_dir: str | Path, progress: bool
+    ) -> FitReport:
+        """Train on raw latents and pair tables; write the trained method into ``out_dir``."""
+
+    @abstractmethod
+    def translate(
+        self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver: Any
+    ) -> dict[str, Tensor]:
+        """Raw latents of shape (N, D) per source -> raw latents of shape (N, D) per target."""
+
+    @abstractmethod
+    def num_parameters(self) -> int:
+        """Trainable parameters."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: str | Path) -> Method:
+        """Restore a method that ``fit`` wrote into ``folder``."""
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+
+
+class FlowBindMethod(Method):
+    """FlowBind: a learned shared anchor, one drift per modality, trained jointly in one stage."""
+
+    name = "flowbind"
+    model_class: ClassVar[type[FlowBind]] = FlowBind
+
+    def __init__(
+        self,
+        model: Mapping[str, Any] | None = None,
+        train: Mapping[str, Any] | None = None,
+        objective: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.model_config = FlowBindConfig.from_dict(dict(model or {}))
+        self.train_config = TrainConfig(
+            **{**dict(train or {}), "objective": ObjectiveConfig(**dict(objective or {}))}
+        )
+        self.model: FlowBind | None = None
+
+    def usable_pairs(self, pairs: Sequence[PairTable]) -> list[PairTable]:
+        """The pair tables this method can learn from (FlowBind: all of them)."""
+        return list(pairs)
+
+    def build(self) -> FlowBind:
+        torch.manual_seed(self.train_config.seed)
+        return self.model_class(self.model_config)
+
+    def fit(
+        self,
+        latents: Latents,
+        pairs: Sequence[PairTable],
+        out_dir: str | Path,
+        progress: bool = True,
+    ) -> FitReport:
+        out_dir = Path(out_dir)
+        used = self.usable_pairs(pairs)
+        if not used:
+            raise ValueError(
+                f"{self.name} can use none of the pair tables {[p.name for p in pairs]}"
+            )
+        self.model = self.build()
+        result = train(self.model, latents, used, self.train_config, out_dir, progress=progress)
+        self.model = result.model.cpu().eval()
+        report = FitReport(
+            method=self.name,
+            parameters=self.num_parameters(),
+            wall_time_s=round(result.wall_time_s, 2),
+            device=_device_name(resolve_device(self.train_config.device)),
+            steps=result.steps,
+            batch_size=self.train_config.batch_size,
+            stages=1,
+            joint=True,
+            pairs={p.name: len(p) for p in used},
+        )
+        write_json(
+            out_dir / METHOD_FILE,
+            {
+                "method": self.name,
+                "train": {k: v for k, v in self.train_config.to_dict().items() if k != "objective"},
+                "objective": asdict(self.train_config.objective),
+            },
+        )
+        return report
+
+    def translate(
+        self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver: Any
+    ) -> dict[str, Tensor]:
+        if self.model is None:
+            raise RuntimeError(f"{self.name} is not trained; call fit() or load() first")
+        return self.model.translate(sources, targets, **solver)
+
+    def num_parameters(self) -> int:
+        if self.model is None:
+            with torch.device("meta"):
+                return self.model_class(self.model_config).num_parameters()
+        return self.model.num_parameters()
+
+    @classmethod
+    def load(cls, folder: str | Path) -> FlowBindMethod:
+        folder = Path(folder)
+        meta_path = folder / METHOD_FILE
+        if not meta_path.is_file():
+            raise CheckpointError(f"{meta_path} is missing; train the method into {folder} first")
+        meta = read_json(meta_path)
+        if meta.get("method") != cls.name:
+            raise CheckpointError(f"{folder} holds method {meta.get('method')!r}, not {cls.name!r}")
+        config = read_model_config(folder / "model")
+        method = cls(config.to_dict(), meta["train"], meta["objective"])
+        method.model = cls.model_class(config)
+        load_weights(method.model, folder / "model" / "model.safetensors")
+        method.model.eval()
+        return method
+
+
+def method_class(name: str) -> type[Method]:
+    """The Method subclass registered under ``name``."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; known methods: {sorted(METHODS)}")
+    module, cls = METHODS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def build_method(name: str, **options: Any) -> Method:
+    """A new, untrained method by name; ``options`` go to its constructor."""
+    return method_class(name)(**options)
+
+
+def load_method(folder: str | Path) -> Method:
+    """Restore whichever method was trained into ``folder``."""
+    path = Path(folder) / METHOD_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; train a method into {folder} first")
+    return method_class(read_json(path)["method"]).load(folder)

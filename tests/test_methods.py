@@ -1,0 +1,102 @@
+"""The method interface: FlowBind and text anchoring fit, translate, save and load alike."""
+
+import numpy as np
+import pytest
+import torch
+
+from baselines.text_anchor import TextAnchorMethod, TextAnchorModel
+from flowbind.bench.ablations import count_evaluations
+from flowbind.bench.tasks import TASKS
+from flowbind.config import FlowBindConfig
+from flowbind.data import PairTable
+from flowbind.method import METHODS, FitReport, build_method, load_method
+from flowbind.objective import ObjectiveConfig
+
+D = 8
+MODEL = {"latent_dim": D, "hidden_dim": 16, "depth": 1, "encoder_hidden_dim": 16}
+TRAIN = {"steps": 20, "batch_size": 8, "warmup_steps": 2, "log_every": 10, "checkpoint_every": 20}
+
+
+def data():
+    rng = np.random.default_rng(0)
+    latents = {m: rng.normal(size=(30, D)).astype(np.float32) for m in ("text", "image", "audio")}
+    rows = np.arange(10)
+    pairs = [
+        PairTable(("text", "image"), np.stack([rows, rows], 1)),
+        PairTable(("text", "audio"), np.stack([rows + 10, rows + 10], 1)),
+        PairTable(("image", "audio"), np.stack([rows + 20, rows + 20], 1)),
+    ]
+    return latents, pairs
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_fits_translates_and_reloads(tmp_path, name):
+    latents, pairs = data()
+    method = build_method(name, model=MODEL, train={**TRAIN, "device": "cpu"})
+    report = method.fit(latents, pairs, tmp_path, progress=False)
+    assert isinstance(report, FitReport)
+    assert report.parameters == method.num_parameters() > 0
+    assert report.steps == 20 and report.device == "cpu"
+    sources = {"text": torch.randn(5, D), "audio": torch.randn(5, D)}
+    out = method.translate(sources, ["image"])
+    assert out["image"].shape == (5, D)
+    again = load_method(tmp_path)
+    assert type(again) is type(method)
+    torch.testing.assert_close(again.translate(sources, ["image"])["image"], out["image"])
+
+
+def test_text_anchoring_uses_only_text_pairs_and_text_is_the_anchor(tmp_path):
+    latents, pairs = data()
+    method = TextAnchorMethod(model=MODEL, train={**TRAIN, "device": "cpu"})
+    report = method.fit(latents, pairs, tmp_path, progress=False)
+    assert report.pairs == {"text-image": 10, "text-audio": 10}
+    model = method.model
+    assert set(model.drifts) == {"image", "audio"}
+    z = torch.randn(4, D)
+    # text -> text is the identity (text is the anchor), text-sourced anchors are z-scored text
+    torch.testing.assert_close(model.translate({"text": z}, ["text"])["text"], z)
+    # image -> audio passes through the text anchor: the same as image -> text -> audio
+    via_text = model.translate({"image": z}, ["text"])["text"]
+    torch.testing.assert_close(
+        model.translate({"image": z}, ["audio"])["audio"],
+        model.translate({"text": via_text}, ["audio"])["audio"],
+    )
+
+
+def test_text_anchor_loss_ignores_groups_without_text():
+    model = TextAnchorModel(FlowBindConfig(latent_dim=D, hidden_dim=16, depth=1))
+    ia = {"image": torch.randn(4, D), "audio": torch.randn(4, D)}
+    ti = {"text": torch.randn(4, D), "image": torch.randn(4, D)}
+    torch.manual_seed(1)
+    with_ia = model.loss([ti, ia], ObjectiveConfig())
+    torch.manual_seed(1)
+    without = model.loss([ti], ObjectiveConfig())
+    torch.testing.assert_close(with_ia.total, without.total)
+    assert set(with_ia.terms) == {"main/image"}
+
+
+def test_flowbind_fit_refuses_when_no_pairs_are_usable(tmp_path):
+    latents, pairs = data()
+    method = TextAnchorMethod(model=MODEL, train={**TRAIN, "device": "cpu"})
+    with pytest.raises(ValueError, match="can use none of the pair tables"):
+        method.fit(latents, [pairs[2]], tmp_path, progress=False)
+
+
+def test_unknown_method_names_the_known_ones():
+    with pytest.raises(ValueError, match="known methods"):
+        build_method("codi_typo")
+
+
+def test_euler_drift_evaluations_are_counted(tmp_path):
+    latents, pairs = data()
+    method = build_method("flowbind", model=MODEL, train={**TRAIN, "device": "cpu"})
+    method.fit(latents, pairs, tmp_path, progress=False)
+    with count_evaluations(dict(method.model.drifts)) as counts:
+        method.translate({"text": torch.randn(3, D)}, ["image"], method="euler", steps=7)
+    assert counts == {"text": 7, "image": 7, "audio": 0}
+
+
+def test_the_twelve_tasks_are_named_as_in_the_paper():
+    names = [t.name for t in TASKS.values()]
+    assert names[:6] == ["T->I", "I->T", "T->A", "A->T", "I->A", "A->I"]
+    assert names[6:] == ["T->(I+A)", "I->(T+A)", "A->(T+I)", "(T+A)->I", "(T+I)->A", "(I+A)->T"]
