@@ -193,10 +193,18 @@ class Tokenizer:
         self.stoi = {w: i for i, w in enumerate(self.itos)}
         self.length = max_words + 1  # room for EOS
 
-    def encode(self, captions: Sequence[str]) -> Tensor:
+    def encode(self, captions: Sequence[str], lenient: bool = False) -> Tensor:
+        """Token ids of shape (N, max_words + 1).
+
+        Strict by default: a caption outside the grammar's vocabulary or length is an error.
+        ``lenient`` (for scoring generated text, as CLIP's tokenizer truncates its context)
+        drops unknown words and truncates long captions instead.
+        """
         out = torch.zeros(len(captions), self.length, dtype=torch.long)
         for i, caption in enumerate(captions):
             words = caption.lower().split()
+            if lenient:
+                words = [w for w in words if w in self.stoi][: self.length - 1]
             unknown = [w for w in words if w not in self.stoi]
             if unknown or len(words) >= self.length:
                 problem = f"unknown words {unknown}" if unknown else f"{len(words)} words"

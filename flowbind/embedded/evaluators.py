@@ -211,7 +211,8 @@ class _TextTower(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Linear(128, dim))
 
     def prepare(self, captions: Sequence[str]) -> Tensor:
-        return self.tokenizer.encode(list(captions))
+        # Generated captions may run long or be empty: score them, do not refuse them.
+        return self.tokenizer.encode(list(captions), lenient=True)
 
     def forward(self, ids: Tensor) -> Tensor:
         mask = (ids != self.tokenizer.stoi[PAD]).float().unsqueeze(-1)
