@@ -6,9 +6,15 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 EXTRAS ?= dev,paper
 
-.PHONY: demo embedded test test-fast lint format lock install clean
+.PHONY: demo toy embedded test test-fast lint format lock install clean
 
+# The workflow's default target on the embedded default: every table, figure and ablation.
 demo: $(INSTALLED)
+	$(BIN)/snakemake
+	@echo "tables and figures: results/*.csv, results/*.png (see results/README.md)"
+
+# A one-minute FlowBind on a toy latent problem, no codecs (python -m flowbind.demo).
+toy: $(INSTALLED)
 	$(BIN)/python -m flowbind.demo
 
 # The embedded profile: data, codecs and evaluators under results/embedded (about 3 minutes).

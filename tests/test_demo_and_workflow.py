@@ -26,9 +26,9 @@ def test_demo_trains_and_scores_every_task(tmp_path, capsys):
     assert "T+A->I" in capsys.readouterr().out
 
 
-def test_snakemake_finds_the_default_profile_and_plans_the_demo():
+def test_snakemake_finds_the_default_profile_and_plans_the_toy_run():
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "demo"],
+        [sys.executable, "-m", "snakemake", "-n", "toy"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -36,4 +36,4 @@ def test_snakemake_finds_the_default_profile_and_plans_the_demo():
     )
     assert result.returncode == 0, result.stderr
     assert "profiles/default" in result.stdout + result.stderr
-    assert "rule demo" in result.stdout + result.stderr
+    assert "rule toy" in result.stdout + result.stderr

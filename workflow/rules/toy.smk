@@ -1,10 +1,10 @@
-rule demo:
-    """A short FlowBind training and every kind of translation on the toy latent problem."""
+rule toy:
+    """A one-minute FlowBind on the toy latent problem (no codecs): every kind of translation."""
     output:
-        table="results/demo/translation.csv",
+        table="results/toy/translation.csv",
     log:
-        "results/logs/demo.log",
+        "results/logs/toy.log",
     conda:
         "../../environment.yml"
     script:
-        "../scripts/demo.py"
+        "../scripts/toy.py"

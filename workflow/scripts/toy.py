@@ -1,4 +1,4 @@
-"""Adapter of the `demo` rule: runs flowbind.demo with its output folder and log."""
+"""Adapter of the `toy` rule: runs flowbind.demo with its output folder and log."""
 
 import contextlib
 from pathlib import Path

@@ -1,0 +1,75 @@
+"""The translation tasks of the benchmark, named as in the paper.
+
+One-to-one tasks are scored on the test split of their pair type; one-to-many and many-to-one
+tasks on the test triplets (the paper scores them on AudioCaps triplets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SHORT = {"text": "T", "image": "I", "audio": "A"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A translation from ``sources`` to ``targets``.
+
+    Attributes:
+        key: the path-safe name used in results/, e.g. "t2i", "ta2i", "t2ia".
+        sources: source modalities.
+        targets: target modalities.
+        split: the test split it is scored on.
+    """
+
+    key: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    split: str
+
+    @property
+    def name(self) -> str:
+        """The paper's notation: T->I, T->(I+A), (T+A)->I."""
+
+        def side(modalities: tuple[str, ...]) -> str:
+            joined = "+".join(SHORT[m] for m in modalities)
+            return f"({joined})" if len(modalities) > 1 else joined
+
+        return f"{side(self.sources)}->{side(self.targets)}"
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return self.sources + self.targets
+
+
+def _task(sources: str, targets: str, split: str) -> Task:
+    letters = {v.lower(): k for k, v in SHORT.items()}
+    src = tuple(letters[c] for c in sources)
+    tgt = tuple(letters[c] for c in targets)
+    return Task(f"{sources}2{targets}", src, tgt, split)
+
+
+TASKS: dict[str, Task] = {
+    t.key: t
+    for t in (
+        _task("t", "i", "test_ti"),
+        _task("i", "t", "test_ti"),
+        _task("t", "a", "test_ta"),
+        _task("a", "t", "test_ta"),
+        _task("i", "a", "test_ia"),
+        _task("a", "i", "test_ia"),
+        _task("t", "ia", "test_triplet"),
+        _task("i", "ta", "test_triplet"),
+        _task("a", "ti", "test_triplet"),
+        _task("ta", "i", "test_triplet"),
+        _task("ti", "a", "test_triplet"),
+        _task("ia", "t", "test_triplet"),
+    )
+}
+TEST_SPLITS = ("test_ti", "test_ta", "test_ia", "test_triplet")
+
+
+def get_task(key: str) -> Task:
+    if key not in TASKS:
+        raise ValueError(f"unknown task {key!r}; tasks are {list(TASKS)}")
+    return TASKS[key]

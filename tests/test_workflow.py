@@ -1,0 +1,175 @@
+"""The Snakemake workflow: planning of every target, config validation, a tiny run end to end."""
+
+import csv
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flowbind.bench.config import ConfigError, validate_config
+from flowbind.bench.tables import METRIC_TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "workflow" / "config"
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+TARGETS = ["all", "tables", "results/table2.csv", "ablations", "toy"]
+TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8"]
+ABLATION_FILES = ["ia_fraction.csv", "objective.csv", "solver.csv"]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def planned_rules(output: str) -> set[str]:
+    """Rule names of a dry run's job table."""
+    lines = output.split("Job stats:")[-1].splitlines()
+    return {ln.split()[0] for ln in lines[3:] if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+
+
+@pytest.mark.parametrize("config", ["default", "tiny"])
+def test_every_documented_target_plans(tmp_path, config):
+    result = snakemake(
+        tmp_path, "-n", "--cores", "2", *TARGETS, "--configfile", str(CONFIGS / f"{config}.yaml")
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = planned_rules(result.stdout)
+    assert {"train", "generate", "evaluate", "metric_table", "solver", "table4", "toy"} <= rules
+
+
+def test_paper_config_stops_with_a_clear_message(tmp_path):
+    result = snakemake(tmp_path, "-n", "--cores", "2", "--configfile", str(CONFIGS / "paper.yaml"))
+    assert result.returncode != 0
+    assert "profile 'paper' is reserved" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean():
+    result = snakemake(ROOT, "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_every_schema_key_has_a_description_and_a_default():
+    def walk(schema, path):
+        for key, sub in schema.get("properties", {}).items():
+            assert "description" in sub, f"{path}{key} has no description"
+            assert "default" in sub, f"{path}{key} has no default"
+            walk(sub, f"{path}{key}.")
+
+    walk(yaml.safe_load(SCHEMA.read_text()), "")
+
+
+def test_configs_validate_and_defaults_fill_in():
+    for name in ("default", "tiny", "paper"):
+        validate_config(yaml.safe_load((CONFIGS / f"{name}.yaml").read_text()), SCHEMA)
+    filled = validate_config({}, SCHEMA)
+    assert filled["train"]["steps"] == 1500
+    assert filled["methods"] == ["flowbind", "text_anchor"]
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda c: c.update(methods=["flowbind", "codi_typo"]), "methods[1]"),
+        (lambda c: c["train"].update(steps=-5), "train.steps"),
+        (lambda c: c["ablations"]["solvers"][0].pop("method"), "ablations.solvers[0]"),
+        (lambda c: c["model"].update(hidden_dims=8), "model"),
+        (lambda c: c["ablations"]["objectives"]["paper"].pop("scheme"), "objectives.paper"),
+    ],
+)
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, change, key):
+    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    change(config)
+    with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        validate_config(config, SCHEMA)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
+    assert result.returncode != 0
+    assert key in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists(), "a job ran despite the bad config"
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames), list(reader)
+
+
+def metric_columns(header: list[str]) -> list[str]:
+    return [c for c in header if not c.endswith((" low", " high", " sd"))]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny config's whole DAG, run once for the tests below."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(CONFIGS / "tiny.yaml"))
+    assert result.returncode == 0, result.stderr[-4000:]
+    return workdir
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
+    results = tiny_run / "results"
+    for name in TABLES:
+        header, rows = read_csv(results / f"{name}.csv")
+        paper_header, paper_rows = read_csv(ROOT / "results" / "paper" / f"{name}.csv")
+        if name in METRIC_TABLES:
+            assert metric_columns(header) == paper_header, name
+            assert [r["Method"] for r in rows] == ["FlowBind", "Text-anchoring", "Codec ceiling"]
+        for row in rows:
+            for column in header:
+                if column.endswith((" low", " high")) or column in METRIC_TABLES.get(name, {}):
+                    assert math.isfinite(float(row[column])), (name, column, row[column])
+    header, rows = read_csv(results / "attributes.csv")
+    assert {r["Task"] for r in rows} >= {"T->I", "(I+A)->T", "A->(T+I)"}
+    for file in ABLATION_FILES:
+        header, rows = read_csv(results / file)
+        assert rows and all(math.isfinite(float(r[metric_columns(header)[-1]])) for r in rows)
+    header, rows = read_csv(results / "table4.csv")
+    assert [r["Method"] for r in rows][:2] == ["Text-anchoring", "FlowBind without I-A pairs"]
+    assert all(r["Seeds"] == "2" for r in rows)
+    for figure in ("ia_fraction.png", "solver.png"):
+        assert (results / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    manifest = results / "generate" / "flowbind" / "t2ia" / "manifest.csv"
+    header, rows = read_csv(manifest)
+    assert header == ["id", "split", "task", "sources", "image", "audio"]
+    assert (manifest.parent / rows[0]["image"]).is_file()
+
+
+@pytest.mark.slow
+def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(tiny_run):
+    results = tiny_run / "results"
+    before = {n: (results / f"{n}.csv").read_bytes() for n in ("table2", "table3", "table7")}
+    # Remove the main training runs: they and everything the tables need from them rerun.
+    for method in ("flowbind", "text_anchor"):
+        shutil.rmtree(results / "train" / method / "main" / "seed0")
+    targets = [f"results/{n}.csv" for n in before]
+    result = snakemake(
+        tiny_run, "--cores", "2", "--configfile", str(CONFIGS / "tiny.yaml"), *targets
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "train" in planned_rules(result.stdout + result.stderr)
+    for name, content in before.items():
+        assert (results / f"{name}.csv").read_bytes() == content, f"{name}.csv changed on rerun"
+
+    changed = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    changed["evaluation"]["bootstrap_resamples"] = 50
+    (tiny_run / "changed.yaml").write_text(yaml.safe_dump(changed))
+    plan = snakemake(tiny_run, "-n", "--cores", "2", "--configfile", "changed.yaml")
+    assert plan.returncode == 0, plan.stderr
+    rules = planned_rules(plan.stdout)
+    assert {"evaluate", "ablation_eval", "metric_table"} <= rules
+    assert not rules & {"data", "codec", "evaluator", "encode", "train", "generate"}

@@ -1,0 +1,138 @@
+rule ablation_eval:
+    """One-to-one tasks of one ablation run, generated and scored."""
+    input:
+        run="results/train/{method}/{variant}/seed{seed}",
+        latents=rules.encode.output,
+        quality=rules.codecs_ready.output,
+    output:
+        records="results/ablations/evaluate/{method}/{variant}/seed{seed}.json",
+        per_item="results/ablations/evaluate/{method}/{variant}/seed{seed}.npz",
+        generated=directory("results/ablations/generate/{method}/{variant}/seed{seed}"),
+    log:
+        "results/logs/ablations/{method}/{variant}/seed{seed}.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        gpu=GPU_JOBS,
+    params:
+        tasks=ONE_TO_ONE,
+        solver={
+            "method": config["model"]["solver"],
+            "steps": config["model"]["solver_steps"],
+        },
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/ablation_eval.py"
+
+
+rule table4:
+    """Table 4: text anchoring vs FlowBind trained without image-audio pairs."""
+    input:
+        text_anchor=ablation_runs("text_anchor", "main"),
+        without_ia=ablation_runs("flowbind", "ia0"),
+        flowbind=ablation_runs("flowbind", "main"),
+    output:
+        report("results/table4.csv", category="Ablations", labels={"table": "table4"}),
+    log:
+        "results/logs/ablations/table4.log",
+    conda:
+        "../../environment.yml"
+    params:
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/table4.py"
+
+
+rule ia_fraction:
+    """I->A and A->I alignment against the fraction of image-audio pairs (Figure 11)."""
+    input:
+        [ablation_runs("flowbind", f"ia{p}") for p in config["ablations"]["ia_percent"]],
+    output:
+        table=report(
+            "results/ia_fraction.csv",
+            category="Ablations",
+            labels={"table": "ia_fraction"},
+        ),
+        figure=report(
+            "results/ia_fraction.png",
+            category="Ablations",
+            labels={"figure": "ia_fraction"},
+        ),
+    log:
+        "results/logs/ablations/ia_fraction.log",
+    conda:
+        "../../environment.yml"
+    params:
+        runs={
+            p: ablation_runs("flowbind", f"ia{p}")
+            for p in config["ablations"]["ia_percent"]
+        },
+        fits={
+            p: ablation_train("flowbind", f"ia{p}")
+            for p in config["ablations"]["ia_percent"]
+        },
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/ia_fraction.py"
+
+
+rule objective:
+    """The official vs the paper objective, with and without stop-gradient."""
+    input:
+        [ablation_runs("flowbind", f"objective-{name}") for name in OBJECTIVES],
+    output:
+        report(
+            "results/objective.csv",
+            category="Ablations",
+            labels={"table": "objective"},
+        ),
+    log:
+        "results/logs/ablations/objective.log",
+    conda:
+        "../../environment.yml"
+    params:
+        runs={
+            name: ablation_runs("flowbind", f"objective-{name}") for name in OBJECTIVES
+        },
+        objectives=OBJECTIVES,
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/objective.py"
+
+
+rule solver:
+    """Quality against drift evaluations for each ODE solver, on FlowBind's main run."""
+    input:
+        run=main_run("flowbind"),
+        latents=rules.encode.output,
+        quality=rules.codecs_ready.output,
+    output:
+        table=report(
+            "results/solver.csv", category="Ablations", labels={"table": "solver"}
+        ),
+        figure=report(
+            "results/solver.png", category="Ablations", labels={"figure": "solver"}
+        ),
+        generated=directory("results/ablations/solver"),
+    log:
+        "results/logs/ablations/solver.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        gpu=GPU_JOBS,
+    params:
+        solvers=config["ablations"]["solvers"],
+        tasks=["t2i", "a2t", "i2a"],
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/solver.py"
+
+
+rule ablations:
+    """Every ablation: Table 4, the I-A fraction curve, the objective and the ODE solver."""
+    input:
+        rules.table4.output,
+        rules.ia_fraction.output,
+        rules.objective.output,
+        rules.solver.output.table,
+        rules.solver.output.figure,

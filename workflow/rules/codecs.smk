@@ -1,0 +1,60 @@
+rule codec:
+    """A frozen codec (encoder and decoder) of one modality, trained on the codec split."""
+    input:
+        manifest=rules.data.output.manifest,
+    output:
+        f"{EMBEDDED}/codecs/{{modality}}/config.json",
+    log:
+        "results/logs/codec_{modality}.log",
+    wildcard_constraints:
+        modality="image|audio|text",
+    conda:
+        "../../environment.yml"
+    params:
+        size=config["size"],
+        seed=config["data_seed"],
+        latent_dim=config["latent_dim"],
+    script:
+        "../scripts/codec.py"
+
+
+rule evaluator:
+    """An evaluator network (classifier or contrastive pair), trained on the evaluator split."""
+    input:
+        manifest=rules.data.output.manifest,
+    output:
+        f"{EMBEDDED}/evaluators/{{name}}/config.json",
+    log:
+        "results/logs/evaluator_{name}.log",
+    wildcard_constraints:
+        name="|".join(EVALUATOR_NAMES),
+    conda:
+        "../../environment.yml"
+    params:
+        size=config["size"],
+        seed=config["data_seed"],
+    script:
+        "../scripts/evaluator.py"
+
+
+rule codecs_ready:
+    """Codec and evaluator quality on held-out splits (quality.json), once all are trained."""
+    input:
+        codecs=expand(
+            f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
+        ),
+        evaluators=expand(
+            f"{EMBEDDED}/evaluators/{{name}}/config.json", name=EVALUATOR_NAMES
+        ),
+    output:
+        f"{EMBEDDED}/quality.json",
+    log:
+        "results/logs/quality.log",
+    conda:
+        "../../environment.yml"
+    params:
+        size=config["size"],
+        seed=config["data_seed"],
+        latent_dim=config["latent_dim"],
+    script:
+        "../scripts/quality.py"

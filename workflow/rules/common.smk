@@ -1,0 +1,106 @@
+# Helpers shared by the rules: the validated config, result paths and per-run settings.
+import shutil
+
+from flowbind.bench.config import ConfigError, validate_config
+from flowbind.bench.tasks import TASKS
+
+try:
+    config.update(
+        validate_config(
+            config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+        )
+    )
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+if config["profile"] != "embedded":
+    raise WorkflowError(
+        "config profile 'paper' is reserved: the paper profile's data, codec and metric-backbone "
+        "loaders exist (flowbind.datasets, metrics.backbones) but are not wired into this "
+        "workflow yet. Use workflow/config/default.yaml (the embedded benchmark)."
+    )
+
+EMBEDDED = "results/embedded"
+CODEC_MODALITIES = ["image", "audio", "text"]
+EVALUATOR_NAMES = ["image", "audio", "text_image", "text_audio", "audio_image"]
+LATENT_SPLITS = [
+    "train_ti",
+    "train_ta",
+    "train_ia",
+    "test_ti",
+    "test_ta",
+    "test_ia",
+    "test_triplet",
+]
+MAIN_SEED = config["seeds"][0]
+ONE_TO_ONE = ["t2i", "i2t", "t2a", "a2t", "i2a", "a2i"]
+SCORED = config["methods"] + ["codec_ceiling"]
+OBJECTIVES = config["ablations"]["objectives"]
+EVALUATIONS = expand("results/evaluate/{method}/{task}.json", method=SCORED, task=TASKS)
+# Jobs that may use the GPU ask for one unit of the `gpu` resource, which the default profile
+# caps at 1 so that they queue for it; without an NVIDIA driver they ask for none.
+GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
+
+
+wildcard_constraints:
+    method="[a-z_]+",
+    task="|".join(TASKS),
+    variant="main|ia[0-9]+|objective-[a-z0-9-]+",
+    seed="[0-9]+",
+
+
+def run_settings(wildcards):
+    """Model, training and data settings of one training run (method, variant, seed)."""
+    objective = dict(config["objective"])
+    ia_percent = 100
+    if wildcards.variant.startswith("ia"):
+        ia_percent = int(wildcards.variant[2:])
+    elif wildcards.variant.startswith("objective-"):
+        objective.update(OBJECTIVES[wildcards.variant.removeprefix("objective-")])
+    model = {**config["model"], "latent_dim": config["latent_dim"]}
+    train = {**config["train"], "seed": int(wildcards.seed), "device": "auto"}
+    return {
+        "method": wildcards.method,
+        "model": model,
+        "train": train,
+        "objective": objective,
+        "ia_fraction": ia_percent / 100,
+    }
+
+
+def main_run(method):
+    return f"results/train/{method}/main/seed{MAIN_SEED}"
+
+
+def generation_input(wildcards):
+    if wildcards.method == "codec_ceiling":
+        return {"latents": rules.encode.output, "codecs": rules.codecs_ready.output}
+    return {
+        "latents": rules.encode.output,
+        "codecs": rules.codecs_ready.output,
+        "run": main_run(wildcards.method),
+    }
+
+
+def ablation_variant(variant_name):
+    """Settings equal to the main run's reuse the main run instead of training a copy."""
+    if variant_name == "ia100":
+        return "main"
+    if variant_name.startswith("objective-"):
+        entry = OBJECTIVES[variant_name.removeprefix("objective-")]
+        main = config["objective"]
+        if entry["scheme"] == main["scheme"] and not entry["no_stop_grad"]:
+            return "main"
+    return variant_name
+
+
+def ablation_runs(method, variant_name):
+    variant = ablation_variant(variant_name)
+    return [
+        f"results/ablations/evaluate/{method}/{variant}/seed{seed}.json"
+        for seed in config["seeds"]
+    ]
+
+
+def ablation_train(method, variant_name):
+    """The training folder of the first seed of an ablation setting."""
+    return f"results/train/{method}/{ablation_variant(variant_name)}/seed{MAIN_SEED}"

@@ -1,0 +1,31 @@
+rule data:
+    """The embedded benchmark's splits, generated from the data seed."""
+    output:
+        manifest=f"{EMBEDDED}/data/dataset.json",
+    log:
+        "results/logs/data.log",
+    conda:
+        "../../environment.yml"
+    params:
+        size=config["size"],
+        seed=config["data_seed"],
+    script:
+        "../scripts/data.py"
+
+
+rule encode:
+    """Latents of every training and test split under the frozen codecs."""
+    input:
+        manifest=rules.data.output.manifest,
+        codecs=expand(
+            f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
+        ),
+    output:
+        expand("results/latents/{split}.npz", split=LATENT_SPLITS),
+    log:
+        "results/logs/encode.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    script:
+        "../scripts/encode.py"

@@ -1,0 +1,85 @@
+rule metric_table:
+    """Tables 2, 3, 7 and 8: one row per method plus the codec ceiling, with 95 % intervals."""
+    input:
+        EVALUATIONS,
+    output:
+        report("results/{table}.csv", category="Tables", labels={"table": "{table}"}),
+    log:
+        "results/logs/tables/{table}.log",
+    wildcard_constraints:
+        table="table2|table3|table7|table8",
+    conda:
+        "../../environment.yml"
+    params:
+        methods=SCORED,
+    script:
+        "../scripts/metric_table.py"
+
+
+rule table1:
+    """Table 1: parameters, training time and device, training pairs, joint training, stages."""
+    input:
+        runs=[main_run(m) for m in config["methods"]],
+    output:
+        report("results/table1.csv", category="Tables", labels={"table": "table1"}),
+    log:
+        "results/logs/tables/table1.log",
+    conda:
+        "../../environment.yml"
+    params:
+        methods=config["methods"],
+    script:
+        "../scripts/table1.py"
+
+
+rule table5:
+    """Table 5: CKNNA of encoder latents vs FlowBind's shared anchors."""
+    input:
+        rules.cknna.output,
+    output:
+        report("results/table5.csv", category="Tables", labels={"table": "table5"}),
+    log:
+        "results/logs/tables/table5.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/table5.py"
+
+
+rule table6:
+    """Table 6: the data, pairs per pair type."""
+    input:
+        rules.data.output.manifest,
+    output:
+        report("results/table6.csv", category="Tables", labels={"table": "table6"}),
+    log:
+        "results/logs/tables/table6.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/table6.py"
+
+
+rule attributes:
+    """Ground-truth attribute accuracy per method, task, target and attribute."""
+    input:
+        EVALUATIONS,
+    output:
+        report(
+            "results/attributes.csv", category="Tables", labels={"table": "attributes"}
+        ),
+    log:
+        "results/logs/tables/attributes.log",
+    conda:
+        "../../environment.yml"
+    params:
+        methods=SCORED,
+    script:
+        "../scripts/attributes.py"
+
+
+rule tables:
+    """Every main table of the paper on the configured profile."""
+    input:
+        expand("results/table{n}.csv", n=[1, 2, 3, 5, 6, 7, 8]),
+        "results/attributes.csv",

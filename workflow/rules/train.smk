@@ -1,0 +1,16 @@
+rule train:
+    """One training run of a method: results/train/<method>/<variant>/seed<seed>/."""
+    input:
+        latents=rules.encode.output,
+    output:
+        run=directory("results/train/{method}/{variant}/seed{seed}"),
+    log:
+        "results/logs/train/{method}/{variant}/seed{seed}.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        gpu=GPU_JOBS,
+    params:
+        settings=run_settings,
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,25 @@
+"""Adapter of the `ablation_eval` rule: generate and score the one-to-one tasks of one run."""
+
+from pathlib import Path
+
+import numpy as np
+
+from flowbind.bench.ablations import evaluate_run
+from flowbind.bench.job import job
+from flowbind.bench.latents import write_npz
+from flowbind.checkpoint import write_json
+from flowbind.method import load_method
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job(sm.log[0], sm.threads):
+    records, items, _ = evaluate_run(
+        load_method(sm.input.run),
+        sm.params.tasks,
+        Path(sm.input.latents[0]).parent,
+        Path(sm.input.quality[0]).parent,
+        sm.output.generated,
+        sm.params.solver,
+        sm.params.resamples,
+    )
+    write_json(Path(sm.output.records), {"records": records})
+    write_npz(sm.output.per_item, {k: np.asarray(v) for k, v in items.items()})

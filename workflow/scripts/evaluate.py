@@ -1,0 +1,27 @@
+"""Adapter of the `evaluate` rule: score every task of one method."""
+
+from pathlib import Path
+
+import numpy as np
+
+from flowbind.bench.evaluate import evaluate_task
+from flowbind.bench.generate import read_outputs
+from flowbind.bench.job import job
+from flowbind.bench.latents import write_npz
+from flowbind.bench.tasks import get_task
+from flowbind.checkpoint import write_json
+from flowbind.datasets.storage import load_split
+from metrics.backbones.embedded import EmbeddedBackbones
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+root = Path(sm.input.quality[0]).parent
+with job(sm.log[0], sm.threads):
+    backbones = EmbeddedBackbones(root)
+    for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):
+        task = get_task(key)
+        split = load_split(root / "data", task.split)
+        outputs = read_outputs(Path(manifest).parent, task)
+        records, items = evaluate_task(task, outputs, split, backbones, sm.params.resamples)
+        write_json(Path(out), {"task": key, "name": task.name, "records": records})
+        write_npz(Path(out).with_suffix(".npz"), {k: np.asarray(v) for k, v in items.items()})
+        print(task.name, *(f"{r['metric']} {r['value']:.2f}" for r in records[:3]))

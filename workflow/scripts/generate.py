@@ -1,0 +1,26 @@
+"""Adapter of the `generate` rule: every task's outputs of one method (or the codec ceiling)."""
+
+from pathlib import Path
+
+from flowbind.bench.generate import translate_task, write_outputs
+from flowbind.bench.job import job
+from flowbind.bench.latents import read_latents
+from flowbind.bench.tasks import get_task
+from flowbind.embedded.prepare import load_codec
+from flowbind.method import load_method
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+latent_dir = Path(sm.input.latents[0]).parent
+root = Path(sm.input.codecs[0]).parent
+with job(sm.log[0], sm.threads):
+    codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
+    method = None if sm.wildcards.method == "codec_ceiling" else load_method(sm.input.run)
+    for key, manifest in zip(sm.params.tasks, sm.output, strict=True):
+        task = get_task(key)
+        test = read_latents(latent_dir / f"{task.split}.npz")
+        if method is None:  # decode(encode(x)) of the real targets
+            latents = {m: test[m] for m in task.targets}
+        else:
+            latents = translate_task(method, task, test, **sm.params.solver)
+        write_outputs(Path(manifest).parent, task, test["ids"], latents, codecs)
+        print(f"{task.name}: {len(test['ids'])} items -> {Path(manifest).parent}")
