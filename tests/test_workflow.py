@@ -158,7 +158,7 @@ def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(t
         shutil.rmtree(results / "train" / method / "main" / "seed0")
     targets = [f"results/{n}.csv" for n in before]
     result = snakemake(
-        tiny_run, "--cores", "2", "--configfile", str(CONFIGS / "tiny.yaml"), *targets
+        tiny_run, "--cores", "2", *targets, "--configfile", str(CONFIGS / "tiny.yaml")
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert "train" in planned_rules(result.stdout + result.stderr)
