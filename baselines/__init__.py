@@ -1,5 +1,8 @@
-"""Baseline methods trained on the same latents and budget as FlowBind.
+"""Baseline methods trained on the same latents, pairs and budget as FlowBind.
 
-Empty so far: the CoDi-, OmniFlow- and CrossFlow-style recipes and text anchoring are yet to be
-added, each as one module behind the method interface the workflow uses.
+Each module is one recipe behind the method interface of ``flowbind.method``: ``text_anchor``
+(the paper's text-anchoring ablation), ``codi``, ``omniflow`` and ``crossflow`` (CoDi-,
+OmniFlow- and CrossFlow-style recipes re-implemented on the suite's latents). ``budget`` sizes
+them to FlowBind's parameter count; ``nets`` holds the networks they share; ``official/`` adapts
+the released OmniFlow and CoDi checkpoints.
 """

@@ -11,21 +11,23 @@ Adding a method is one module with a ``Method`` subclass plus one line in ``METH
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from flowbind.checkpoint import (
     CheckpointError,
     load_weights,
     read_json,
     read_model_config,
+    save_model,
     write_json,
 )
 from flowbind.config import FlowBindConfig
@@ -103,31 +105,81 @@ def _device_name(device: torch.device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a multi-stage training recipe.
+
+    Attributes:
+        name: its sub-folder of the run folder, e.g. "stage1".
+        pairs: the pair tables it trains on.
+        steps: its optimizer steps.
+        prepare: called on the model before the stage starts, e.g. to switch its loss.
+    """
+
+    name: str
+    pairs: Sequence[PairTable]
+    steps: int
+    prepare: Callable[[nn.Module], None] | None = None
+
+
+def split_steps(steps: int, fraction: float) -> tuple[int, int]:
+    """(first, second) stage steps: round(fraction * steps) first, each stage at least one."""
+    if steps < 2:
+        raise ValueError(f"a two-stage recipe needs train.steps >= 2, got {steps}")
+    first = min(max(round(fraction * steps), 1), steps - 1)
+    return first, steps - first
+
+
 class FlowBindMethod(Method):
-    """FlowBind: a learned shared anchor, one drift per modality, trained jointly in one stage."""
+    """FlowBind: a learned shared anchor, one drift per modality, trained jointly in one stage.
+
+    Baselines subclass it: they set ``name``, ``model_class`` or ``make_model``, the dataclass
+    of their own settings ``options_class``, ``joint``, and ``usable_pairs``; a multi-stage
+    recipe overrides ``fit`` with a call to ``fit_stages``.
+    """
 
     name = "flowbind"
-    model_class: ClassVar[type[FlowBind]] = FlowBind
+    model_class: ClassVar[type[nn.Module]] = FlowBind
+    options_class: ClassVar[type | None] = None  # a dataclass of the method's own settings
+    joint: ClassVar[bool] = True  # all modalities in one jointly trained model (Table 1)
 
     def __init__(
         self,
         model: Mapping[str, Any] | None = None,
         train: Mapping[str, Any] | None = None,
         objective: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self.model_config = FlowBindConfig.from_dict(dict(model or {}))
         self.train_config = TrainConfig(
             **{**dict(train or {}), "objective": ObjectiveConfig(**dict(objective or {}))}
         )
-        self.model: FlowBind | None = None
+        self.options = self.check_options(dict(options or {}))
+        self.model: nn.Module | None = None
+
+    def check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The method's own settings with defaults filled in; raises ValueError naming a bad key."""
+        if self.options_class is None:
+            if options:
+                raise ValueError(f"{self.name} takes no options, got {sorted(options)}")
+            return options
+        known = sorted(f.name for f in dataclasses.fields(self.options_class))
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ValueError(f"{self.name} options {unknown} are unknown; known: {known}")
+        return dataclasses.asdict(self.options_class(**options))
+
+    def make_model(self, config: FlowBindConfig) -> nn.Module:
+        """A new model of this method at the sizes of ``config``."""
+        return self.model_class(config)
 
     def usable_pairs(self, pairs: Sequence[PairTable]) -> list[PairTable]:
         """The pair tables this method can learn from (FlowBind: all of them)."""
         return list(pairs)
 
-    def build(self) -> FlowBind:
+    def build(self) -> nn.Module:
         torch.manual_seed(self.train_config.seed)
-        return self.model_class(self.model_config)
+        return self.make_model(self.model_config)
 
     def fit(
         self,
@@ -145,26 +197,70 @@ class FlowBindMethod(Method):
         self.model = self.build()
         result = train(self.model, latents, used, self.train_config, out_dir, progress=progress)
         self.model = result.model.cpu().eval()
-        report = FitReport(
+        self.write_meta(out_dir)
+        return self.report(used, wall_time_s=result.wall_time_s, steps=result.steps)
+
+    def fit_stages(
+        self,
+        latents: Latents,
+        used: Sequence[PairTable],
+        stages: Sequence[Stage],
+        out_dir: str | Path,
+        progress: bool = True,
+    ) -> FitReport:
+        """Train one model through ``stages`` in turn, each into ``out_dir/<stage.name>``.
+
+        The weights carry over from stage to stage; each stage restarts Adam and its warm-up,
+        as a new training stage does. The final model goes to ``out_dir/model``.
+        """
+        out_dir = Path(out_dir)
+        self.model = self.build()
+        wall_time_s = 0.0
+        for stage in stages:
+            if stage.prepare is not None:
+                stage.prepare(self.model)
+            config = dataclasses.replace(self.train_config, steps=stage.steps)
+            result = train(
+                self.model, latents, stage.pairs, config, out_dir / stage.name, progress=progress
+            )
+            self.model, wall_time_s = result.model, wall_time_s + result.wall_time_s
+        self.model = self.model.cpu().eval()
+        save_model(self.model, out_dir / "model")
+        self.write_meta(out_dir)
+        steps = sum(stage.steps for stage in stages)
+        return self.report(used, wall_time_s=wall_time_s, steps=steps, stages=len(stages))
+
+    def report(
+        self,
+        used: Sequence[PairTable],
+        wall_time_s: float,
+        steps: int,
+        stages: int = 1,
+    ) -> FitReport:
+        """The FitReport of a finished fit that trained on the pair tables ``used``."""
+        return FitReport(
             method=self.name,
             parameters=self.num_parameters(),
-            wall_time_s=round(result.wall_time_s, 2),
+            wall_time_s=round(wall_time_s, 2),
             device=_device_name(resolve_device(self.train_config.device)),
-            steps=result.steps,
+            steps=steps,
             batch_size=self.train_config.batch_size,
-            stages=1,
-            joint=True,
+            stages=stages,
+            joint=self.joint,
             pairs={p.name: len(p) for p in used},
         )
+
+    def write_meta(self, out_dir: Path) -> None:
+        """Write method.json, from which ``load`` rebuilds the method (weights: out_dir/model)."""
         write_json(
             out_dir / METHOD_FILE,
             {
                 "method": self.name,
                 "train": {k: v for k, v in self.train_config.to_dict().items() if k != "objective"},
                 "objective": asdict(self.train_config.objective),
+                "options": self.options,
             },
         )
-        return report
 
     def translate(
         self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver: Any
@@ -174,10 +270,11 @@ class FlowBindMethod(Method):
         return self.model.translate(sources, targets, **solver)
 
     def num_parameters(self) -> int:
-        if self.model is None:
+        model = self.model
+        if model is None:
             with torch.device("meta"):
-                return self.model_class(self.model_config).num_parameters()
-        return self.model.num_parameters()
+                model = self.make_model(self.model_config)
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     @classmethod
     def load(cls, folder: str | Path) -> FlowBindMethod:
@@ -189,8 +286,8 @@ class FlowBindMethod(Method):
         if meta.get("method") != cls.name:
             raise CheckpointError(f"{folder} holds method {meta.get('method')!r}, not {cls.name!r}")
         config = read_model_config(folder / "model")
-        method = cls(config.to_dict(), meta["train"], meta["objective"])
-        method.model = cls.model_class(config)
+        method = cls(config.to_dict(), meta["train"], meta["objective"], meta.get("options"))
+        method.model = method.make_model(config)
         load_weights(method.model, folder / "model" / "model.safetensors")
         method.model.eval()
         return method
