@@ -40,6 +40,9 @@ from flowbind.train import TrainConfig, resolve_device, train
 METHODS: dict[str, str] = {
     "flowbind": "flowbind.method:FlowBindMethod",
     "text_anchor": "baselines.text_anchor:TextAnchorMethod",
+    "codi": "baselines.codi:CoDiMethod",
+    "omniflow": "baselines.omniflow:OmniFlowMethod",
+    "crossflow": "baselines.crossflow:CrossFlowMethod",
 }
 METHOD_FILE = "method.json"
 

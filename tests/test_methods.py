@@ -1,11 +1,15 @@
 """The method interface: FlowBind and text anchoring fit, translate, save and load alike."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from baselines.text_anchor import TextAnchorMethod, TextAnchorModel
 from flowbind.bench.ablations import count_evaluations
+from flowbind.bench.config import validate_config
 from flowbind.bench.tasks import TASKS
 from flowbind.config import FlowBindConfig
 from flowbind.data import PairTable
@@ -100,3 +104,19 @@ def test_the_twelve_tasks_are_named_as_in_the_paper():
     names = [t.name for t in TASKS.values()]
     assert names[:6] == ["T->I", "I->T", "T->A", "A->T", "I->A", "A->I"]
     assert names[6:] == ["T->(I+A)", "I->(T+A)", "A->(T+I)", "(T+A)->I", "(T+I)->A", "(I+A)->T"]
+
+
+@pytest.mark.parametrize("config_name", ["default", "tiny"])
+def test_every_method_has_flowbinds_parameter_budget_at_the_workflow_configs(config_name):
+    root = Path(__file__).resolve().parents[1] / "workflow"
+    config = validate_config(
+        yaml.safe_load((root / "config" / f"{config_name}.yaml").read_text()),
+        root / "schemas" / "config.schema.yaml",
+    )
+    model = {**config["model"], "latent_dim": config["latent_dim"]}
+    budget = build_method("flowbind", model=model).num_parameters()
+    # Text anchoring is FlowBind's own ablation (its drifts, no encoder, no text drift), not sized.
+    for name in ("codi", "omniflow", "crossflow"):
+        options = config["baselines"].get(name, {})
+        count = build_method(name, model=model, options=options).num_parameters()
+        assert abs(count - budget) <= 0.10 * budget, (name, count, budget)

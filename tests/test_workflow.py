@@ -74,7 +74,8 @@ def test_configs_validate_and_defaults_fill_in():
         validate_config(yaml.safe_load((CONFIGS / f"{name}.yaml").read_text()), SCHEMA)
     filled = validate_config({}, SCHEMA)
     assert filled["train"]["steps"] == 1500
-    assert filled["methods"] == ["flowbind", "text_anchor"]
+    assert filled["methods"] == ["flowbind", "text_anchor", "codi", "omniflow", "crossflow"]
+    assert filled["baselines"]["codi"]["guidance_scale"] == 2.0
 
 
 @pytest.mark.parametrize(
@@ -130,7 +131,14 @@ def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
         paper_header, paper_rows = read_csv(ROOT / "results" / "paper" / f"{name}.csv")
         if name in METRIC_TABLES:
             assert metric_columns(header) == paper_header, name
-            assert [r["Method"] for r in rows] == ["FlowBind", "Text-anchoring", "Codec ceiling"]
+            assert [r["Method"] for r in rows] == [
+                "FlowBind",
+                "Text-anchoring",
+                "CoDi (latent)",
+                "OmniFlow (latent)",
+                "CrossFlow (latent)",
+                "Codec ceiling",
+            ]
         for row in rows:
             for column in header:
                 if column.endswith((" low", " high")) or column in METRIC_TABLES.get(name, {}):

@@ -18,6 +18,9 @@ from flowbind.datasets.build import PAIR_SPLITS
 LABELS = {
     "flowbind": "FlowBind",
     "text_anchor": "Text-anchoring",
+    "codi": "CoDi (latent)",
+    "omniflow": "OmniFlow (latent)",
+    "crossflow": "CrossFlow (latent)",
     "codec_ceiling": "Codec ceiling",
 }
 

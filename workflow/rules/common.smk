@@ -64,6 +64,7 @@ def run_settings(wildcards):
         "train": train,
         "objective": objective,
         "ia_fraction": ia_percent / 100,
+        "options": config["baselines"].get(wildcards.method, {}),
     }
 
 

@@ -12,7 +12,13 @@ s = sm.params.settings
 out = Path(sm.output.run)
 with job(sm.log[0], sm.threads):
     latents, pairs = training_data(Path(sm.input.latents[0]).parent, s["ia_fraction"])
-    method = build_method(s["method"], model=s["model"], train=s["train"], objective=s["objective"])
+    method = build_method(
+        s["method"],
+        model=s["model"],
+        train=s["train"],
+        objective=s["objective"],
+        options=s["options"],
+    )
     report = method.fit(latents, pairs, out, progress=False)
     write_json(out / "fit.json", {**report.to_dict(), "ia_fraction": s["ia_fraction"]})
     print(report)
