@@ -1,7 +1,8 @@
 """Generation: translate test latents with a method, decode them, write them with a manifest.
 
     results/generate/<method>/<task>/
-        latents.npz      generated target latents (one (N, D) array per target) and ids
+        latents.npz      generated target latents (one (N, D) array per target) and ids;
+                         absent for methods that decode themselves (baselines/official/)
         image/<id>.png   decoded images        (image targets)
         audio/<id>.wav   decoded 16 kHz audio  (audio targets)
         text.json        id -> decoded caption (text targets)
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,13 @@ def translate_task(
     return {m: np.concatenate(parts).astype(np.float32) for m, parts in out.items()}
 
 
+def decode_latents(
+    task: Task, latents: Mapping[str, np.ndarray], codecs: Mapping[str, Codec]
+) -> dict[str, Any]:
+    """Decoded targets, target -> batch: captions, uint8 (N, 64, 64, 3) images, int16 audio."""
+    return {t: codecs[t].decode(torch.from_numpy(latents[t])) for t in task.targets}
+
+
 def write_outputs(
     folder: str | Path,
     task: Task,
@@ -51,22 +59,43 @@ def write_outputs(
     codecs: Mapping[str, Codec],
 ) -> Path:
     """Decode target latents and write the generation folder atomically."""
+    return write_decoded(folder, task, ids, decode_latents(task, latents, codecs), latents)
+
+
+def write_decoded(
+    folder: str | Path,
+    task: Task,
+    ids: Sequence[Any],
+    decoded: Mapping[str, Sequence[Any]],
+    latents: Mapping[str, np.ndarray] | None = None,
+) -> Path:
+    """Write already-decoded outputs and their manifest as one generation folder, atomically.
+
+    Args:
+        folder: results/generate/<method>/<task>/.
+        task: the task; its targets are the folder's outputs.
+        ids: the source item of each row.
+        decoded: target -> one output per id: captions (str), uint8 (H, W, 3) images or int16
+            16 kHz waveforms.
+        latents: target -> (N, D) latents, written to latents.npz when given.
+    """
     ids = [str(i) for i in ids]
     with atomic_folder(folder) as tmp:
-        write_npz(tmp / "latents.npz", {"ids": np.array(ids), **latents})
+        if latents is not None:
+            write_npz(tmp / "latents.npz", {"ids": np.array(ids), **latents})
         columns: dict[str, list[str]] = {}
         for target in task.targets:
-            decoded = codecs[target].decode(torch.from_numpy(latents[target]))
+            outputs = decoded[target]
             if target == "text":
                 (tmp / "text.json").write_text(
-                    json.dumps(dict(zip(ids, decoded, strict=True)), indent=1)
+                    json.dumps(dict(zip(ids, outputs, strict=True)), indent=1)
                 )
-                columns["text"] = list(decoded)
+                columns["text"] = list(outputs)
                 continue
             sub = tmp / target
             sub.mkdir()
             suffix, write = (".png", write_png) if target == "image" else (".wav", write_wav)
-            for item, x in zip(ids, decoded, strict=True):
+            for item, x in zip(ids, outputs, strict=True):
                 write(sub / f"{item}{suffix}", x)
             columns[target] = [f"{target}/{item}{suffix}" for item in ids]
         with (tmp / "manifest.csv").open("w", newline="") as f:
