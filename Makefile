@@ -11,7 +11,7 @@ EXTRAS ?= dev,paper
 # The workflow's default target on the embedded default: every table, figure and ablation.
 demo: $(INSTALLED)
 	$(BIN)/snakemake
-	@echo "tables and figures: results/*.csv, results/*.png (see results/README.md)"
+	@echo "tables and figures: results/*.csv, results/*.png (see results/README.md); the report: results/report.html"
 
 # A one-minute FlowBind on a toy latent problem, no codecs (python -m flowbind.demo).
 toy: $(INSTALLED)
@@ -21,6 +21,8 @@ toy: $(INSTALLED)
 embedded: $(INSTALLED)
 	$(BIN)/python -m flowbind.embedded --out results/embedded
 
+# The report's browser test runs Chromium (Debian: `apt-get install chromium`); it is skipped,
+# with that reason, where /usr/bin/chromium is absent.
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 

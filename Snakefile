@@ -30,6 +30,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/ablations.smk"
 include: "workflow/rules/toy.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -37,3 +38,4 @@ rule all:
     input:
         rules.tables.input,
         rules.ablations.input,
+        rules.report.output,

@@ -114,15 +114,6 @@ def metric_columns(header: list[str]) -> list[str]:
     return [c for c in header if not c.endswith((" low", " high", " sd"))]
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """The tiny config's whole DAG, run once for the tests below."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    result = snakemake(workdir, "--cores", "2", "--configfile", str(CONFIGS / "tiny.yaml"))
-    assert result.returncode == 0, result.stderr[-4000:]
-    return workdir
-
-
 @pytest.mark.slow
 def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
     results = tiny_run / "results"

@@ -1,0 +1,122 @@
+"""The report's prose: section and table titles, descriptions, figure captions and notes.
+
+Everything here is written by the suite, not read from data, so it is trusted HTML.
+"""
+
+# name -> (title, description); the description is trusted HTML.
+MAIN_TABLES = {
+    "table1": (
+        "Table 1 · Training budget",
+        "Parameters, training time and device, steps and "
+        "the pairs each method trained on (main run, first seed).",
+    ),
+    "table2": (
+        "Table 2 · Fidelity",
+        "FID and FAD on the evaluators' 64-d features (not the "
+        "paper's Inception and VGGish scale) and CIDEr-D ×100, one-to-one tasks.",
+    ),
+    "table3": (
+        "Table 3 · Alignment",
+        "CLIP, CLAP and AIS scores ×100 of each output with its source, one-to-one tasks.",
+    ),
+    "table5": (
+        "Table 5 · CKNNA",
+        "Mutual nearest-neighbour alignment of the encoder latents and "
+        "of FlowBind's shared anchors, per modality pair.",
+    ),
+    "table6": ("Table 6 · Data", "Pairs per pair type for training, and the test sets."),
+    "table7": (
+        "Table 7 · Many-to-one alignment",
+        "Alignment of the output with each of its two sources.",
+    ),
+    "table8": (
+        "Table 8 · One-to-many alignment",
+        "Alignment of each of the two outputs with the source.",
+    ),
+    "attributes": (
+        "Ground-truth attributes",
+        "Accuracy (%) with which the evaluators recover "
+        "each scene attribute from the output, one column per method, best per row in "
+        "bold. Grey rows: no source shows the attribute, so chance is the ceiling.",
+    ),
+}
+ABLATION_TABLES = {
+    "table4": (
+        "Table 4 · Anchor ablation",
+        "Text anchoring against FlowBind trained without "
+        "image-audio pairs; mean over seeds, spread across seeds (sd) below.",
+    ),
+    "ia_fraction": (
+        "Image-audio fraction",
+        "FlowBind trained on a fraction of the image-audio "
+        "pairs (the paper's Figure 11); mean over seeds.",
+    ),
+    "objective": (
+        "Objective",
+        "The public code's objective with and without stop-gradient; mean over seeds.",
+    ),
+    "solver": (
+        "ODE solver",
+        "FlowBind's main run with each solver, against the drift "
+        "evaluations per item of a T→I translation.",
+    ),
+}
+PAPER_LABEL = "The paper's reported numbers: its own benchmark, not comparable"
+PAPER_NOTE = (
+    "Beside each table: the numbers the paper reports on its own benchmark (COCO, AudioCaps, "
+    "VGGSound; pretrained codecs and metric backbones). Data, codecs and backbones differ, so "
+    "absolute values are not comparable; only the ordering of methods is."
+)
+
+TABLE_INTRO = (
+    "Metric cells read <em>value ± half-width</em> of the 95 % bootstrap interval over test "
+    "items (hover for the interval); ↑ higher is better, ↓ lower is better; the best method "
+    "per column is in <strong>bold</strong>. The codec ceiling (italic) scores "
+    "decode(encode(x)) of the real targets, the most any method can reach through the frozen "
+    "codecs; it is an upper bound and never bolded. † marks a value outside its own interval "
+    "(Frechet distances and CKNNA: resamples hold fewer distinct items, which shifts them)."
+)
+
+FIGURE_CAPTIONS = {
+    "ia_fraction": "I→A and A→I AIS of FlowBind against the share of image-audio pairs kept "
+    "for training (the paper's Figure 11); bands: 95 % intervals of the seed mean.",
+    "solver": "T→I CLIP and I→A AIS of FlowBind's main run against the drift evaluations per "
+    "item, one point per ODE solver (quality against function evaluations).",
+    "anchors": "FlowBind's anchors of the test triplets: each modality of a scene integrated "
+    "on its own from its latent to the anchor (t = 1 to 0), projected on the first two "
+    "principal components and coloured by the scene's kind, which all three modalities show "
+    "(the paper's Figure 3). Where the anchors are shared, the three markers of a scene "
+    "coincide and kinds form groups.",
+    "interpolation": "Images decoded with FlowBind's image drift and the image codec from "
+    "anchors on the segment between the shared anchors (mean over text, image and audio) of "
+    "two test scenes; framed: the scenes' real images (the paper's Figures 11 and 13).",
+}
+
+LEGEND = (
+    '<span class="legend"><span class="chip ok">✓ kind</span> the evaluators recover the '
+    'scene\'s true value from the output; <span class="chip bad">✗ kind</span> they do not; '
+    '<span class="chip ok nc">✓ count</span> dashed: no source shows the attribute, so only '
+    "chance can get it right. The codec ceiling is decode(encode(x)) of the real target.</span>"
+)
+
+FIGURE_TITLES = {
+    "ia_fraction": "Image-audio fraction",
+    "solver": "Quality against function evaluations",
+    "anchors": "Shared anchors",
+    "interpolation": "Interpolation between two anchors",
+}
+SUMMARY = (
+    "FlowBind (any-to-any generation between text, image and audio with bidirectional flows "
+    "around a learned shared anchor) against its baselines on this suite's benchmark: what was "
+    "run, every table with the paper's numbers beside it, the figures, and outputs side by side."
+)
+ABLATION_INTRO = (
+    "FlowBind variants trained over every seed of the config; a cell is the mean over seeds, "
+    "± the half-width of the 95 % interval of that mean, with the spread across seeds (sd) "
+    "below it."
+)
+WALL_TIME_NOTE = (
+    '<p class="note">Summed per stage from the <code>wall time</code> line that ends each '
+    "job's log (results/logs/&lt;stage&gt;/…). Jobs that ran in parallel each count fully, so "
+    "the total can exceed the elapsed time.</p>"
+)

@@ -1,0 +1,350 @@
+"""results/report.html: tables with bold bests and intervals, escaped text, inlined media, and a
+page that renders in a browser at desktop and phone widths.
+
+The fast tests build pieces of the report from small hand-made CSVs and outputs. The slow ones
+check the report the tiny workflow run wrote (the session's `tiny_run`, tests/conftest.py); set
+FLOWBIND_TINY_RUN to the work folder of a finished tiny run to check that one instead. The
+browser test needs Chromium at /usr/bin/chromium (Debian: `apt-get install chromium`).
+"""
+
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from flowbind.bench.config import validate_config
+from flowbind.bench.report import ReportFiles, build_report, duration
+from flowbind.bench.report_gallery import task_gallery
+from flowbind.bench.report_provenance import collect, config_digest, stage_wall_times
+from flowbind.bench.report_tables import pivot_attributes, render_paper_table, render_table
+from flowbind.bench.report_text import ABLATION_TABLES, MAIN_TABLES
+from flowbind.bench.tasks import TASKS
+from flowbind.datasets.storage import write_png
+from flowbind.datasets.world import ATTRIBUTE_NAMES
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+NO_CHROMIUM = "needs Chromium at /usr/bin/chromium; on Debian: apt-get install chromium"
+SCRIPT = '<script>alert("x")</script>'
+ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+METHODS = ["flowbind", "text_anchor", "codi", "omniflow", "crossflow", "codec_ceiling"]
+
+
+def cells(html: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", html)
+
+
+# -- fast: tables, gallery, provenance -------------------------------------------------------
+
+
+def test_tables_bold_the_best_by_direction_skip_the_ceiling_and_show_half_widths():
+    header = ["Method", "T->I FID", "T->I FID low", "T->I FID high"]
+    header += ["I->T CLIP", "I->T CLIP low", "I->T CLIP high"]
+    rows = [
+        {
+            "Method": "A",
+            "T->I FID": "10.00",
+            "T->I FID low": "8.00",
+            "T->I FID high": "13.00",
+            "I->T CLIP": "30.5",
+            "I->T CLIP low": "29.5",
+            "I->T CLIP high": "31.5",
+        },
+        {
+            "Method": "B",
+            "T->I FID": "12.00",
+            "T->I FID low": "11.00",
+            "T->I FID high": "15.00",
+            "I->T CLIP": "31.0",
+            "I->T CLIP low": "30.0",
+            "I->T CLIP high": "32.0",
+        },
+        {
+            "Method": "Codec ceiling",
+            "T->I FID": "1.00",
+            "T->I FID low": "0.50",
+            "T->I FID high": "1.50",
+            "I->T CLIP": "90.0",
+            "I->T CLIP low": "89.0",
+            "I->T CLIP high": "91.0",
+        },
+    ]
+    html = render_table(header, rows)
+    assert "T→I FID ↓" in html and "I→T CLIP ↑" in html
+    assert "low" not in html.split("<tbody>")[0], "companion columns are folded into the cells"
+    a, b, ceiling = (cells(row) for row in html.split("<tbody>")[1].split("</tr>")[:3])
+    assert a[1].startswith("<strong>10.00 ") and "± 2.50" in a[1]  # lower FID wins
+    assert not b[1].startswith("<strong>") and "± 2.00" in b[1]
+    assert b[2].startswith("<strong>31.0 ") and "± 1.0" in b[2]  # higher CLIP wins
+    assert not any("<strong>" in c for c in ceiling), "the codec ceiling is never bolded"
+    assert 'title="95 % interval [8.00, 13.00]"' in html
+
+
+def test_tables_mark_values_outside_their_interval_show_sd_and_escape_text():
+    header = ["Method", "Seeds", "X CKNNA", "X CKNNA sd", "X CKNNA low", "X CKNNA high"]
+    rows = [
+        {
+            "Method": SCRIPT,
+            "Seeds": "2",
+            "X CKNNA": "0.0900",
+            "X CKNNA sd": "0.0100",
+            "X CKNNA low": "0.1100",
+            "X CKNNA high": "0.1800",
+        },
+        {
+            "Method": "tie",
+            "Seeds": "2",
+            "X CKNNA": "0.0900",
+            "X CKNNA sd": "",
+            "X CKNNA low": "0.0800",
+            "X CKNNA high": "0.1000",
+        },
+    ]
+    html = render_table(header, rows)
+    assert SCRIPT not in html and ESCAPED in html
+    first, second = (cells(row) for row in html.split("<tbody>")[1].split("</tr>")[:2])
+    assert "± 0.0350" in first[2] and "†" in first[2] and "sd 0.0100" in first[2]
+    assert "†" not in second[2] and "sd" not in second[2]
+    assert first[2].startswith("<strong>") and second[2].startswith("<strong>"), "ties both bold"
+
+
+def test_paper_table_and_attribute_pivot():
+    paper = render_paper_table(
+        ["Method", "T->A FAD", "A->T CIDEr"],
+        [
+            {"Method": "CoDi", "T->A FAD": "9.84", "A->T CIDEr": ""},
+            {"Method": "FlowBind", "T->A FAD": "4.19", "A->T CIDEr": "55.11"},
+        ],
+        ["T->A FAD", "A->T CIDEr"],
+    )
+    assert "T→A FAD ↓" in paper and "<strong>4.19</strong>" in paper and "–" in paper
+    header = ["Method", "Task", "Target", "Attribute", "Conveyed by source"]
+    header += ["Accuracy (%)", "Accuracy (%) low", "Accuracy (%) high", "Chance (%)"]
+    rows = [
+        dict(zip(header, [m, "I->A", "audio", a, c, v, "0.0", "100.0", "33.3"], strict=True))
+        for m, a, c, v in [
+            ("FlowBind", "count", "yes", "62.0"),
+            ("Text-anchoring", "count", "yes", "34.0"),
+            ("Codec ceiling", "count", "yes", "92.0"),
+            ("FlowBind", "pitch", "no", "30.0"),
+            ("Text-anchoring", "pitch", "no", "35.0"),
+            ("Codec ceiling", "pitch", "no", "99.0"),
+        ]
+    ]
+    pivot_header, pivot_rows, classes = pivot_attributes(header, rows)
+    assert [r["Attribute"] for r in pivot_rows] == ["count", "pitch"]
+    assert classes == {1: "muted"}
+    html = render_table(pivot_header, pivot_rows, best_by="row", row_class=classes)
+    count, pitch = (cells(row) for row in html.split("<tbody>")[1].split("</tr>")[:2])
+    assert count[0] == "I→A" and count[5].startswith("<strong>62.0")
+    assert pitch[6].startswith("<strong>35.0") and "<strong>" not in pitch[7]
+
+
+def test_gallery_escapes_text_follows_manifest_order_and_inlines_media(tmp_path):
+    task, ids = TASKS["i2t"], ["test-ti-00000", "test-ti-00001"]
+    data, results = tmp_path / "data", tmp_path / "results"
+    split = data / task.split
+    (split / "image").mkdir(parents=True)
+    with (split / "attributes.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", *ATTRIBUTE_NAMES])
+        writer.writerows([[i, "disc", "red", "small", "low", "short", "1"] for i in ids])
+    (split / "captions.json").write_text(json.dumps({i: [SCRIPT] for i in ids}))
+    for i in ids:
+        write_png(split / "image" / f"{i}.png", np.zeros((64, 64, 3), np.uint8))
+    for method, right in (("flowbind", 100.0), ("codec_ceiling", 0.0)):
+        folder = results / "generate" / method / task.key
+        folder.mkdir(parents=True)
+        with (folder / "manifest.csv").open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", "split", "task", "sources", "text"])
+            for i in reversed(ids):  # manifest order, not id order, indexes the per-item arrays
+                writer.writerow([i, task.split, task.name, "image", f"{SCRIPT} {method} {i}"])
+        per_item = {
+            f"attribute/accuracy/image/text/{a}": np.array([right, 100.0 - right])
+            for a in ("kind", "colour", "size", "pitch", "envelope")
+        }
+        (results / "evaluate" / method).mkdir(parents=True)
+        np.savez(results / "evaluate" / method / f"{task.key}.npz", **per_item)
+    html = task_gallery(task, results, data, ["flowbind", "codec_ceiling"], n_items=1)
+    assert "<script" not in html and ESCAPED in html
+    assert "test-ti-00001" in html and "test-ti-00000" not in html, "first manifest row only"
+    flowbind, ceiling = re.split(r'<div class="card[ "]', html)[2:4]
+    assert flowbind.count("✓") == 5 and ceiling.count("✗") == 5
+    assert 'class="chip ok nc"' in flowbind, "pitch and envelope: no image shows them"
+    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)
+
+
+def test_provenance_digest_and_wall_times(tmp_path):
+    assert config_digest({"a": 1, "b": [1, 2]}) == config_digest({"b": [1, 2], "a": 1})
+    assert config_digest({"a": 1}) != config_digest({"a": 2})
+    logs = tmp_path / "logs"
+    (logs / "train" / "flowbind").mkdir(parents=True)
+    (logs / "codec_text.log").write_text("...\nwall time: 2.5 s on 1 thread(s)\n")
+    (logs / "codec_image.log").write_text("wall time: 1.5 s on 1 thread(s)\n")
+    (logs / "train" / "flowbind" / "seed0.log").write_text("step 10\nwall time: 60.0 s\n")
+    (logs / "train" / "running.log").write_text("step 10\n")  # unfinished: not counted
+    assert stage_wall_times(logs) == {"codec": (4.0, 2), "train": (60.0, 1)}
+    assert duration(4.0) == "4.0 s" and duration(125) == "2 min 05 s"
+
+
+# -- slow: the report of a tiny workflow run ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def report_run(request) -> Path:
+    """A finished tiny run's work folder: FLOWBIND_TINY_RUN, else the session's own run."""
+    given = os.environ.get("FLOWBIND_TINY_RUN")
+    return Path(given) if given else request.getfixturevalue("tiny_run")
+
+
+def table_blocks(html: str) -> dict[str, str]:
+    """Table name -> the HTML of its block (this run's table and the paper's)."""
+    parts = re.split(r'<div class="table-block" id="([a-z0-9_]+)">', html)
+    names, blocks = parts[1::2], parts[2::2]
+    return {n: b.split("</section>")[0] for n, b in zip(names, blocks, strict=True)}
+
+
+@pytest.mark.slow
+def test_tiny_run_report_has_every_table_and_only_inlined_media(report_run):
+    path = report_run / "results" / "report.html"
+    html = path.read_text(encoding="utf-8")
+    size_mb = path.stat().st_size / 1e6
+    print(f"report size: {size_mb:.1f} MB")
+    assert size_mb < 15
+    blocks = table_blocks(html)
+    assert set(blocks) == set(MAIN_TABLES) | set(ABLATION_TABLES)
+    for name, block in blocks.items():
+        ours = block.split('<div class="paper">')[0]
+        values = [
+            re.sub(r"<[^>]+>", " ", c).split()
+            for c in re.findall(r'<td class="num"[^>]*>(.*?)</td>', ours)
+        ]
+        assert values, f"{name}: no numbers"
+        assert all(math.isfinite(float(v[0])) for v in values), name
+        if name not in ("table1", "table6"):  # every other table has intervals
+            assert "<strong>" in ours and 'class="pm">± ' in ours, name
+    assert "reported numbers: its own benchmark, not comparable" in blocks["table2"]
+    for attribute in re.findall(r"<(?:img|audio)\b[^>]*>", html):
+        assert re.search(r'src="data:(image/png|audio/wav);base64,', attribute), attribute[:80]
+    assert html.count("<audio controls") >= 50 and "<script" not in html
+    references = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert not [r for r in references if r.startswith(("http:", "https:", "//"))]
+    assert "url(" not in html and "@import" not in html
+    for gallery in ("one-to-one", "one-to-many", "many-to-one"):
+        assert f'id="gallery-{gallery}"' in html
+    for stage in ("train", "generate", "evaluate"):
+        assert re.search(rf"<td>{stage}</td>", html), f"no wall time for {stage}"
+    assert "git commit" in html and "sha256:" in html
+
+
+@pytest.mark.slow
+def test_tiny_run_report_escapes_an_injected_caption(report_run, tmp_path):
+    run = report_run / "results"
+    results = tmp_path / "results"
+    results.mkdir()
+    for entry in run.iterdir():
+        if entry.name != "generate":
+            (results / entry.name).symlink_to(entry)
+    for method in (run / "generate").iterdir():
+        if method.name != "flowbind":
+            (results / "generate" / method.name).parent.mkdir(exist_ok=True)
+            (results / "generate" / method.name).symlink_to(method)
+    for task in (run / "generate" / "flowbind").iterdir():
+        target = results / "generate" / "flowbind" / task.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if task.name == "i2t":
+            shutil.copytree(task, target)
+            with (target / "manifest.csv").open(newline="") as f:
+                rows = list(csv.reader(f))
+            rows[1][-1] = SCRIPT
+            with (target / "manifest.csv").open("w", newline="") as f:
+                csv.writer(f).writerows(rows)
+        else:
+            target.symlink_to(task)
+    config = validate_config(
+        yaml.safe_load((ROOT / "workflow" / "config" / "tiny.yaml").read_text()),
+        ROOT / "workflow" / "schemas" / "config.schema.yaml",
+    )
+    figures = {n: run / "report" / f"{n}.png" for n in ("anchors", "interpolation")}
+    figures |= {n: run / f"{n}.png" for n in ("ia_fraction", "solver")}
+    files = ReportFiles(
+        results=results,
+        data=run / "embedded" / "data",
+        paper=ROOT / "results" / "paper",
+        losses={m: run / "report" / f"loss_{m}.png" for m in config["methods"]},
+        figures=figures,
+    )
+    html = build_report(collect(config, tmp_path, run / "logs"), files, METHODS)
+    assert "<script" not in html and ESCAPED in html
+
+
+def chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+# The report has no JavaScript; this probe page loads it in an iframe of the given width and
+# records whether anything sticks out sideways (tables scroll inside their own wrappers).
+PROBE = """<!DOCTYPE html><html><body>
+<iframe src="{page}" style="width:{width}px;height:900px;border:0"></iframe>
+<script>window.addEventListener("load", function () {{
+  var d = document.querySelector("iframe").contentDocument.documentElement;
+  document.body.setAttribute("data-widths", d.clientWidth + " " + d.scrollWidth);
+}});</script></body></html>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
+@pytest.mark.parametrize("width", [1280, 400])
+def test_report_renders_in_headless_chromium(report_run, tmp_path, width):
+    page = report_run / "results" / "report.html"
+    shot = tmp_path / f"report_{width}.png"
+    result = chromium(
+        f"--window-size={width},1600", f"--screenshot={shot}", page.as_uri(), tmp=tmp_path
+    )
+    assert shot.is_file(), result.stderr[-2000:]
+    console = [ln for ln in result.stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
+    assert not console, console
+    with Image.open(shot) as image:
+        assert image.size == (width, 1600)
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 200, "a blank or near-blank page"
+    probe = tmp_path / "probe.html"
+    probe.write_text(PROBE.format(page=page.as_uri(), width=width))
+    dom = chromium(
+        "--allow-file-access-from-files",
+        "--window-size=1400,1000",
+        "--dump-dom",
+        probe.as_uri(),
+        tmp=tmp_path,
+    ).stdout
+    client, scroll = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
+    assert scroll <= client, f"the page is {scroll} px wide in a {client} px window"

@@ -1,0 +1,69 @@
+rule report_figures:
+    """Figures that need the training runs: loss curves, FlowBind's anchors, an interpolation."""
+    input:
+        runs=[main_run(m) for m in config["methods"]],
+        flowbind=main_run("flowbind"),
+        latents=rules.encode.output,
+        codecs=rules.codecs_ready.output,
+    output:
+        loss=[
+            report(
+                f"results/report/loss_{method}.png",
+                category="Report",
+                labels={"figure": f"loss {method}"},
+            )
+            for method in config["methods"]
+        ],
+        anchors=report(
+            "results/report/anchors.png",
+            category="Report",
+            labels={"figure": "anchors"},
+        ),
+        interpolation=report(
+            "results/report/interpolation.png",
+            category="Report",
+            labels={"figure": "interpolation"},
+        ),
+    log:
+        "results/logs/report/figures.log",
+    conda:
+        "../../environment.yml"
+    params:
+        methods=config["methods"],
+        solver={
+            "method": config["model"]["solver"],
+            "steps": config["model"]["solver_steps"],
+        },
+    script:
+        "../scripts/report_figures.py"
+
+
+rule report:
+    """results/report.html: provenance, every table, the figures and galleries, one file."""
+    input:
+        tables=rules.tables.input,
+        ablations=rules.ablations.input,
+        losses=rules.report_figures.output.loss,
+        anchors=rules.report_figures.output.anchors,
+        interpolation=rules.report_figures.output.interpolation,
+        ia_fraction=rules.ia_fraction.output.figure,
+        solver=rules.solver.output.figure,
+        evaluations=EVALUATIONS,
+        generated=expand(
+            "results/generate/{method}/{task}/manifest.csv", method=SCORED, task=TASKS
+        ),
+        data=rules.data.output.manifest,
+        paper=expand(f"{workflow.basedir}/results/paper/table{{n}}.csv", n=range(1, 9)),
+    output:
+        html=report("results/report.html", category="Report", labels={"page": "report"}),
+    log:
+        "results/logs/report/html.log",
+    conda:
+        "../../environment.yml"
+    params:
+        config=config,
+        methods=SCORED,
+        trained=config["methods"],
+        logs="results/logs",
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,21 @@
+"""Adapter of the `report_figures` rule: loss curves, FlowBind's anchors and an interpolation."""
+
+from pathlib import Path
+
+from flowbind.bench.job import job
+from flowbind.bench.report_figures import flowbind_figures, plot_loss
+from flowbind.bench.tables import label
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job(sm.log[0], sm.threads):
+    for method, run, path in zip(sm.params.methods, sm.input.runs, sm.output.loss, strict=True):
+        plot_loss(run, path, f"{label(method)} training loss")
+        print(f"{method}: {path}")
+    flowbind_figures(
+        sm.input.flowbind,
+        Path(sm.input.latents[0]).parent,
+        Path(sm.input.codecs[0]).parent,
+        sm.output.anchors,
+        sm.output.interpolation,
+        **sm.params.solver,
+    )
