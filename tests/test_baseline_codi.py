@@ -9,12 +9,12 @@ import torch
 import torch.nn.functional as F
 import yaml
 from safetensors.torch import load_file
+from tiny_pairs import tiny_pairs
 from torch import nn
 
 from baselines.budget import BUDGET_TOLERANCE, flowbind_parameters
 from baselines.codi import NOISE_SEED, CoDiMethod, CoDiModel, CoDiOptions, contrastive_loss
 from flowbind.config import FlowBindConfig
-from flowbind.data import PairTable
 from flowbind.objective import ObjectiveConfig
 from flowbind.toy import make_toy_problem, retrieval_top1
 
@@ -31,18 +31,6 @@ TRAIN = {
 SCHEMA = Path(__file__).parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
 
-def tiny_data():
-    rng = np.random.default_rng(0)
-    latents = {m: rng.normal(size=(30, D)).astype(np.float32) for m in ("text", "image", "audio")}
-    rows = np.arange(10)
-    pairs = [
-        PairTable(("text", "image"), np.stack([rows, rows], 1)),
-        PairTable(("text", "audio"), np.stack([rows + 10, rows + 10], 1)),
-        PairTable(("image", "audio"), np.stack([rows + 20, rows + 20], 1)),
-    ]
-    return latents, pairs
-
-
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     """A tiny CoDi fitted on all three pair tables, with the groups its loss saw, per stage."""
@@ -54,7 +42,7 @@ def fitted(tmp_path_factory):
         seen.append((self.stage, [frozenset(g) for g in groups]))
         return original(self, groups, objective)
 
-    latents, pairs = tiny_data()
+    latents, pairs = tiny_pairs(D)
     method = CoDiMethod(model=MODEL, train=TRAIN)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CoDiModel, "loss", recording_loss)

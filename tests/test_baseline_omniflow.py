@@ -4,15 +4,14 @@ import csv
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
+from tiny_pairs import tiny_pairs
 
 from baselines.budget import BUDGET_TOLERANCE, flowbind_parameters
 from baselines.omniflow import OmniFlowMethod, OmniFlowModel, OmniFlowOptions
 from flowbind.config import FlowBindConfig
-from flowbind.data import PairTable
 from flowbind.method import load_method
 from flowbind.objective import ObjectiveConfig
 from flowbind.toy import make_toy_problem, r_squared
@@ -177,18 +176,6 @@ def test_translate_rejects_bad_requests():
         model.translate({"text": torch.randn(2, D), "audio": torch.randn(3, D)}, ["image"])
 
 
-def pair_data():
-    rng = np.random.default_rng(0)
-    latents = {m: rng.normal(size=(30, D)).astype(np.float32) for m in ("text", "image", "audio")}
-    rows = np.arange(10)
-    pairs = [
-        PairTable(("text", "image"), np.stack([rows, rows], 1)),
-        PairTable(("text", "audio"), np.stack([rows + 10, rows + 10], 1)),
-        PairTable(("image", "audio"), np.stack([rows + 20, rows + 20], 1)),
-    ]
-    return latents, pairs
-
-
 @pytest.mark.slow
 def test_two_stage_fit_pretrains_on_text_pairs_then_trains_jointly(tmp_path, monkeypatch):
     seen, inner = [], OmniFlowModel.loss
@@ -198,7 +185,7 @@ def test_two_stage_fit_pretrains_on_text_pairs_then_trains_jointly(tmp_path, mon
         return inner(self, groups, objective)
 
     monkeypatch.setattr(OmniFlowModel, "loss", spy)
-    latents, pairs = pair_data()
+    latents, pairs = tiny_pairs(D)
     train = {"steps": 20, "batch_size": 8, "warmup_steps": 2, "log_every": 5,
              "checkpoint_every": 5, "device": "cpu"}  # fmt: skip
     method = OmniFlowMethod(model=TINY.to_dict(), train=train, options={"pretrain_fraction": 0.25})

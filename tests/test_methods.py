@@ -2,17 +2,16 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
+from tiny_pairs import tiny_pairs
 
 from baselines.text_anchor import TextAnchorMethod, TextAnchorModel
 from flowbind.bench.ablations import count_evaluations
 from flowbind.bench.config import validate_config
 from flowbind.bench.tasks import TASKS
 from flowbind.config import FlowBindConfig
-from flowbind.data import PairTable
 from flowbind.method import METHODS, FitReport, build_method, load_method
 from flowbind.objective import ObjectiveConfig
 
@@ -21,21 +20,9 @@ MODEL = {"latent_dim": D, "hidden_dim": 16, "depth": 1, "encoder_hidden_dim": 16
 TRAIN = {"steps": 20, "batch_size": 8, "warmup_steps": 2, "log_every": 10, "checkpoint_every": 20}
 
 
-def data():
-    rng = np.random.default_rng(0)
-    latents = {m: rng.normal(size=(30, D)).astype(np.float32) for m in ("text", "image", "audio")}
-    rows = np.arange(10)
-    pairs = [
-        PairTable(("text", "image"), np.stack([rows, rows], 1)),
-        PairTable(("text", "audio"), np.stack([rows + 10, rows + 10], 1)),
-        PairTable(("image", "audio"), np.stack([rows + 20, rows + 20], 1)),
-    ]
-    return latents, pairs
-
-
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_every_method_fits_translates_and_reloads(tmp_path, name):
-    latents, pairs = data()
+    latents, pairs = tiny_pairs(D)
     method = build_method(name, model=MODEL, train={**TRAIN, "device": "cpu"})
     report = method.fit(latents, pairs, tmp_path, progress=False)
     assert isinstance(report, FitReport)
@@ -50,7 +37,7 @@ def test_every_method_fits_translates_and_reloads(tmp_path, name):
 
 
 def test_text_anchoring_uses_only_text_pairs_and_text_is_the_anchor(tmp_path):
-    latents, pairs = data()
+    latents, pairs = tiny_pairs(D)
     method = TextAnchorMethod(model=MODEL, train={**TRAIN, "device": "cpu"})
     report = method.fit(latents, pairs, tmp_path, progress=False)
     assert report.pairs == {"text-image": 10, "text-audio": 10}
@@ -80,7 +67,7 @@ def test_text_anchor_loss_ignores_groups_without_text():
 
 
 def test_flowbind_fit_refuses_when_no_pairs_are_usable(tmp_path):
-    latents, pairs = data()
+    latents, pairs = tiny_pairs(D)
     method = TextAnchorMethod(model=MODEL, train={**TRAIN, "device": "cpu"})
     with pytest.raises(ValueError, match="can use none of the pair tables"):
         method.fit(latents, [pairs[2]], tmp_path, progress=False)
@@ -92,7 +79,7 @@ def test_unknown_method_names_the_known_ones():
 
 
 def test_euler_drift_evaluations_are_counted(tmp_path):
-    latents, pairs = data()
+    latents, pairs = tiny_pairs(D)
     method = build_method("flowbind", model=MODEL, train={**TRAIN, "device": "cpu"})
     method.fit(latents, pairs, tmp_path, progress=False)
     with count_evaluations(dict(method.model.drifts)) as counts:
