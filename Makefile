@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 EXTRAS ?= dev,paper
 
-.PHONY: demo toy embedded test test-fast lint format lock install clean
+.PHONY: demo toy embedded test test-slow test-all lint format lock install clean
 
 # The workflow's default target on the embedded default: every table, figure and ablation.
 demo: $(INSTALLED)
@@ -21,13 +21,18 @@ toy: $(INSTALLED)
 embedded: $(INSTALLED)
 	$(BIN)/python -m flowbind.embedded --out results/embedded
 
-# The report's browser test runs Chromium (Debian: `apt-get install chromium`); it is skipped,
-# with that reason, where /usr/bin/chromium is absent.
+# `make test`: the unit tests and the tiny workflow end to end, report included. `make
+# test-slow`: the tests that train the embedded profile's codecs and models for minutes; CI runs
+# both. The report's browser test runs Chromium (Debian: `apt-get install chromium`) and is
+# skipped, with that reason, where /usr/bin/chromium is absent.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
-
-test-fast: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(INSTALLED)
+	$(BIN)/python -m pytest -m slow
+
+test-all: $(INSTALLED)
+	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """results/report.html: tables with bold bests and intervals, escaped text, inlined media, and a
 page that renders in a browser at desktop and phone widths.
 
-The fast tests build pieces of the report from small hand-made CSVs and outputs. The slow ones
+The unit tests build pieces of the report from small hand-made CSVs and outputs. The others
 check the report the tiny workflow run wrote (the session's `tiny_run`, tests/conftest.py); set
 FLOWBIND_TINY_RUN to the work folder of a finished tiny run to check that one instead. The
 browser test needs Chromium at /usr/bin/chromium (Debian: `apt-get install chromium`).
@@ -214,7 +214,6 @@ def table_blocks(html: str) -> dict[str, str]:
     return {n: b.split("</section>")[0] for n, b in zip(names, blocks, strict=True)}
 
 
-@pytest.mark.slow
 def test_tiny_run_report_has_every_table_and_only_inlined_media(report_run):
     path = report_run / "results" / "report.html"
     html = path.read_text(encoding="utf-8")
@@ -247,7 +246,6 @@ def test_tiny_run_report_has_every_table_and_only_inlined_media(report_run):
     assert "git commit" in html and "sha256:" in html
 
 
-@pytest.mark.slow
 def test_tiny_run_report_escapes_an_injected_caption(report_run, tmp_path):
     run = report_run / "results"
     results = tmp_path / "results"
@@ -321,7 +319,6 @@ PROBE = """<!DOCTYPE html><html><body>
 }});</script></body></html>"""
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 @pytest.mark.parametrize("width", [1280, 400])
 def test_report_renders_in_headless_chromium(report_run, tmp_path, width):

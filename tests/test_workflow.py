@@ -114,7 +114,6 @@ def metric_columns(header: list[str]) -> list[str]:
     return [c for c in header if not c.endswith((" low", " high", " sd"))]
 
 
-@pytest.mark.slow
 def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
     results = tiny_run / "results"
     for name in TABLES:
@@ -150,7 +149,6 @@ def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
     assert (manifest.parent / rows[0]["image"]).is_file()
 
 
-@pytest.mark.slow
 def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(tiny_run):
     results = tiny_run / "results"
     before = {n: (results / f"{n}.csv").read_bytes() for n in ("table2", "table3", "table7")}
