@@ -50,7 +50,7 @@ from baselines.nets import ConditionalDrift
 from flowbind.config import FlowBindConfig
 from flowbind.data import Latents, PairTable
 from flowbind.method import FitReport, FlowBindMethod, Stage, split_steps
-from flowbind.model import FlowBind
+from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
 from flowbind.path import sample_path
@@ -160,8 +160,6 @@ class CoDiModel(nn.Module):
         )
         self.normalizer = LatentNormalizer(config.modalities, d)
 
-    _inference = FlowBind._inference  # eval mode and no_grad, restoring the mode after
-
     @property
     def modalities(self) -> tuple[str, ...]:
         return self.config.modalities
@@ -249,7 +247,7 @@ class CoDiModel(nn.Module):
         scale = self.options.guidance_scale if guidance_scale is None else guidance_scale
         options = {"method": self.config.solver, "steps": self.config.solver_steps, **solver}
         out = {}
-        with self._inference():
+        with inference(self):
             for m in targets:
                 self._check(m)
                 seed = NOISE_SEED + self.modalities.index(m)
@@ -276,12 +274,8 @@ class CoDiModel(nn.Module):
         Every target's flow is conditioned on the mean aligned embedding of the sources; the other
         arguments are ``generate``'s.
         """
-        if not sources or not targets:
-            raise ValueError("translate needs at least one source and one target modality")
-        sizes = {m: z.shape[0] for m, z in sources.items()}
-        if len(set(sizes.values())) != 1:
-            raise ValueError(f"source batches must have the same number of rows, got {sizes}")
-        with self._inference():
+        check_translation(sources, targets)
+        with inference(self):
             c = self.condition(sources)
         return self.generate(c, targets, guidance_scale, **solver)
 

@@ -47,6 +47,7 @@ from baselines.nets import ConditionalDrift, per_row_times
 from flowbind.config import FlowBindConfig
 from flowbind.data import Latents, PairTable
 from flowbind.method import FitReport, FlowBindMethod
+from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
 from flowbind.path import sample_path
@@ -264,26 +265,15 @@ class CrossFlowModel(nn.Module):
         Returns:
             target -> raw latents (N, D).
         """
-        if not sources or not targets:
-            raise ValueError("translate needs at least one source and one target modality")
-        sizes = {m: z.shape[0] for m, z in sources.items()}
-        if len(set(sizes.values())) != 1:
-            raise ValueError(f"source batches must have the same number of rows, got {sizes}")
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                z = {m: self.normalizer.normalize(m, x) for m, x in sources.items()}
-                return {
-                    m: sources[m].clone()
-                    if m in sources
-                    else self.normalizer.denormalize(
-                        m, self._generate(z, m, guidance_scale, **solver)
-                    )
-                    for m in targets
-                }
-        finally:
-            self.train(was_training)
+        check_translation(sources, targets)
+        with inference(self):
+            z = {m: self.normalizer.normalize(m, x) for m, x in sources.items()}
+            return {
+                m: sources[m].clone()
+                if m in sources
+                else self.normalizer.denormalize(m, self._generate(z, m, guidance_scale, **solver))
+                for m in targets
+            }
 
 
 class CrossFlowMethod(FlowBindMethod):

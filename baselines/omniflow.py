@@ -35,6 +35,7 @@ from flowbind.config import FlowBindConfig
 from flowbind.data import Latents, PairTable
 from flowbind.drift import timestep_features
 from flowbind.method import FitReport, FlowBindMethod, Stage, split_steps
+from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
 from flowbind.solver import integrate
@@ -181,17 +182,13 @@ class OmniFlowModel(nn.Module):
         Returns:
             target modality -> raw latents of shape (N, D); deterministic (noise seeded with 0).
         """
-        if not sources or not targets:
-            raise ValueError("translate needs at least one source and one target modality")
+        n = check_translation(sources, targets)
         for m in [*sources, *targets]:
             if m not in self.modalities:
                 raise KeyError(f"unknown modality {m!r}; this model has {list(self.modalities)}")
         if set(sources) & set(targets):
             raise ValueError(f"{sorted(set(sources) & set(targets))} are both source and target")
-        sizes = {m: z.shape[0] for m, z in sources.items()}
-        if len(set(sizes.values())) != 1:
-            raise ValueError(f"source batches must have the same number of rows, got {sizes}")
-        n, d = next(iter(sizes.values())), self.config.latent_dim
+        d = self.config.latent_dim
         device = next(self.parameters()).device
         # One noise draw per modality, in a fixed order, so a call is reproducible and the
         # start of a target does not depend on which other targets were asked for.
@@ -217,14 +214,9 @@ class OmniFlowModel(nn.Module):
             return torch.cat([v[m] for m in targets], dim=1)
 
         options = {"method": self.config.solver, "steps": self.config.solver_steps, **solver}
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                x0 = torch.cat([noise[m] for m in targets], dim=1)
-                x1 = integrate(drift, x0, 0.0, 1.0, **options)
-        finally:
-            self.train(was_training)
+        with inference(self):
+            x0 = torch.cat([noise[m] for m in targets], dim=1)
+            x1 = integrate(drift, x0, 0.0, 1.0, **options)
         return {
             m: self.normalizer.denormalize(m, x)
             for m, x in zip(targets, x1.split(d, dim=1), strict=True)

@@ -26,6 +26,34 @@ from flowbind.objective import LossTerms, ObjectiveConfig, flowbind_loss
 from flowbind.solver import integrate
 
 
+@contextlib.contextmanager
+def inference(module: nn.Module) -> Iterator[None]:
+    """Eval mode and no gradients inside the block; the module's mode is restored after."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        module.train(was_training)
+
+
+def check_translation(sources: Mapping[str, Tensor], targets: Sequence[str]) -> int:
+    """Raise ValueError unless there are sources and targets and the sources' rows agree.
+
+    Returns:
+        N, the number of rows of every source batch.
+    """
+    if not sources:
+        raise ValueError("translate needs at least one source modality")
+    if not targets:
+        raise ValueError("translate needs at least one target modality")
+    sizes = {m: z.shape[0] for m, z in sources.items()}
+    if len(set(sizes.values())) != 1:
+        raise ValueError(f"source batches must have the same number of rows, got {sizes}")
+    return next(iter(sizes.values()))
+
+
 class FlowBind(nn.Module):
     """Drift networks, anchor encoder and latent statistics for a set of modalities."""
 
@@ -51,16 +79,6 @@ class FlowBind(nn.Module):
         if modality not in self.drifts:
             raise KeyError(f"unknown modality {modality!r}; this model has {list(self.modalities)}")
 
-    @contextlib.contextmanager
-    def _inference(self) -> Iterator[None]:
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            self.train(was_training)
-
     def _solve(self, modality: str, x: Tensor, t_start: float, t_end: float, **solver) -> Tensor:
         options = {"method": self.config.solver, "steps": self.config.solver_steps, **solver}
         return integrate(self.drifts[modality], x, t_start, t_end, **options)
@@ -77,7 +95,7 @@ class FlowBind(nn.Module):
             Anchors, shape (N, D).
         """
         self._check(modality)
-        with self._inference():
+        with inference(self):
             return self._solve(modality, self.normalizer.normalize(modality, z), 1.0, 0.0, **solver)
 
     def decode(self, anchor: Tensor, modality: str, **solver) -> Tensor:
@@ -92,7 +110,7 @@ class FlowBind(nn.Module):
             Raw latents, shape (N, D).
         """
         self._check(modality)
-        with self._inference():
+        with inference(self):
             return self.normalizer.denormalize(
                 modality, self._solve(modality, anchor, 0.0, 1.0, **solver)
             )
@@ -110,13 +128,7 @@ class FlowBind(nn.Module):
         Returns:
             target modality -> raw latents of shape (N, D).
         """
-        if not sources:
-            raise ValueError("translate needs at least one source modality")
-        if not targets:
-            raise ValueError("translate needs at least one target modality")
-        sizes = {m: z.shape[0] for m, z in sources.items()}
-        if len(set(sizes.values())) != 1:
-            raise ValueError(f"source batches must have the same number of rows, got {sizes}")
+        check_translation(sources, targets)
         anchor = self.shared_anchor(sources, **solver)
         return {m: self.decode(anchor, m, **solver) for m in targets}
 
