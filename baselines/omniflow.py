@@ -130,7 +130,9 @@ class OmniFlowModel(nn.Module):
             summed over groups.
         """
         device = next(iter(groups[0].values())).device
-        out = LossTerms(total=torch.zeros((), device=device))
+        # Every random draw happens group by group; the network then runs once on the rows of
+        # all groups (on a CPU about a fifth cheaper than one call per group).
+        drawn = []  # per group: (present, is_target, x_t, times, targets)
         for group in groups:
             present = [m for m in self.modalities if m in group]
             b = next(iter(group.values())).shape[0]
@@ -149,9 +151,17 @@ class OmniFlowModel(nn.Module):
                     x_t.append(eps)
                     dx_t.append(torch.zeros_like(eps))
                 times.append(t_m)
-            # float32 loss even under bf16 autocast, as F.mse_loss gives FlowBind
-            v = self._split(self.velocity(torch.cat(x_t, dim=1), torch.stack(times, dim=1)).float())
             targets = dict(zip(self.modalities, dx_t, strict=True))
+            drawn.append(
+                (present, is_target, torch.cat(x_t, dim=1), torch.stack(times, dim=1), targets)
+            )
+        # float32 loss even under bf16 autocast, as F.mse_loss gives FlowBind
+        velocity = self.velocity(torch.cat([d[2] for d in drawn]), torch.cat([d[3] for d in drawn]))
+        out = LossTerms(total=torch.zeros((), device=device))
+        for (present, is_target, _, _, targets), v in zip(
+            drawn, velocity.float().split([len(d[2]) for d in drawn]), strict=True
+        ):
+            v = self._split(v)
             for j, m in enumerate(present):
                 mask = is_target[:, j].to(v[m].dtype)[:, None]  # (B, 1)
                 err = ((v[m] - targets[m]) ** 2 * mask).sum()

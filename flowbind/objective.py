@@ -109,23 +109,38 @@ def flowbind_loss(
     """
     assert groups, "flowbind_loss needs at least one group"
     device = next(iter(groups[0].values())).device
-    out = LossTerms(total=torch.zeros((), device=device))
+    # Every random draw happens in the order of a loop over groups and modalities; the drift
+    # of each modality then runs once on all of its terms' rows, which on a CPU costs about a
+    # third less than one call per term. The terms are added in the loop's order.
+    terms: list[tuple[str, str, int]] = []  # (name, modality, index of the term's rows)
+    inputs: dict[str, list[tuple[Tensor, Tensor, Tensor]]] = {}  # modality -> (x, t, target)
     for group in groups:
         z_star = model.anchor_encoder(group, config.modality_dropout).sample()
         for modality in sorted(group):
-            z, drift = group[modality], model.drifts[modality]
+            z = group[modality]
             t = sample_times(z.shape[0], config, z.device)
+            rows = inputs.setdefault(modality, [])
             if config.scheme == "official":
                 anchor = z_star if config.no_stop_grad else z_star.detach()
                 path = sample_path(z, anchor, t)
-                out.add(f"main/{modality}", F.mse_loss(drift(path.x_t, path.t), path.dx_t))
-                t0 = torch.zeros_like(t)
-                out.add(f"t0/{modality}", F.mse_loss(drift(z_star, t0), z - z_star))
+                terms.append((f"main/{modality}", modality, len(rows)))
+                rows.append((path.x_t, path.t, path.dx_t))
+                terms.append((f"t0/{modality}", modality, len(rows)))
+                rows.append((z_star, torch.zeros_like(t), z - z_star))
             else:
                 at_zero = (t == 0)[:, None]
                 anchor = (
                     z_star if config.no_stop_grad else torch.where(at_zero, z_star, z_star.detach())
                 )
                 path = sample_path(z, anchor, t)
-                out.add(f"main/{modality}", F.mse_loss(drift(path.x_t, path.t), path.dx_t))
+                terms.append((f"main/{modality}", modality, len(rows)))
+                rows.append((path.x_t, path.t, path.dx_t))
+    predictions = {}
+    for modality, rows in inputs.items():
+        x, t, _ = zip(*rows, strict=True)
+        v = model.drifts[modality](torch.cat(x), torch.cat(t))
+        predictions[modality] = v.split([len(part) for part in x])
+    out = LossTerms(total=torch.zeros((), device=device))
+    for name, modality, i in terms:
+        out.add(name, F.mse_loss(predictions[modality][i], inputs[modality][i][2]))
     return out

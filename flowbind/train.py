@@ -173,7 +173,9 @@ def train(
     check_training_data(latents, pairs, model.modalities, model.config.latent_dim)
     device = resolve_device(config.device)
     model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=0.0)
+    # foreach: one fused update over all parameters; PyTorch picks it only on CUDA by default,
+    # and on a CPU it makes a step of the embedded default about a tenth faster.
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=0.0, foreach=True)
     sampler = GroupSampler(latents, pairs, config.batch_size, seed=config.seed)
     ema = (
         None

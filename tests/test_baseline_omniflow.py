@@ -136,6 +136,29 @@ def test_loss_is_the_mse_over_target_modalities_only(monkeypatch):
         torch.testing.assert_close(terms[f"main/{m}"], expected, rtol=1e-3, atol=1e-4)
 
 
+def test_one_network_call_over_all_groups_equals_the_groups_scored_apart():
+    """The loss runs the network once on every group's rows; no group may see another's."""
+    model = tiny_model(p_condition=0.5)
+    for p in model.parameters():  # leave the zero initialisation, so that every row matters
+        torch.nn.init.normal_(p, std=0.2)
+    groups = [
+        {"text": torch.randn(32, D), "image": torch.randn(32, D)},
+        {"text": torch.randn(16, D), "audio": torch.randn(16, D)},
+        {"image": torch.randn(24, D), "audio": torch.randn(24, D)},
+    ]
+    torch.manual_seed(2)
+    together = model.loss(groups, ObjectiveConfig()).terms
+    torch.manual_seed(2)  # the draws happen group by group, so scoring apart draws the same
+    apart: dict[str, torch.Tensor] = {}
+    for group in groups:
+        for name, value in model.loss([group], ObjectiveConfig()).terms.items():
+            apart[name] = apart.get(name, 0) + value
+    assert list(together) == ["main/text", "main/image", "main/audio"]
+    assert set(apart) == set(together)
+    for name, value in together.items():
+        torch.testing.assert_close(value, apart[name], rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("sources", "targets"),
     [(["text"], ["image"]), (["image"], ["text", "audio"]), (["text", "audio"], ["image"])],
