@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor
-from torchdiffeq import odeint
 
 from flowbind.config import SOLVERS
 
@@ -44,6 +43,10 @@ def integrate(
     Returns:
         The state at t_end, shape (N, D).
     """
+    # Imported here: torchdiffeq pulls in scipy.integrate, about half a second for every
+    # workflow job that imports flowbind but never integrates.
+    from torchdiffeq import odeint
+
     if method not in SOLVERS:
         raise ValueError(f"ODE solver {method!r} is unknown; choose one of {SOLVERS}")
     if steps < 1:

@@ -43,7 +43,25 @@ def test_every_documented_target_plans(tmp_path, config):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     rules = planned_rules(result.stdout)
-    assert {"train", "generate", "evaluate", "metric_table", "solver", "table4", "toy"} <= rules
+    assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
+    assert {"generate_one_to_many", "evaluate_many_to_one", "solver", "table4", "toy"} <= rules
+
+
+def test_table2_waits_only_for_the_one_to_one_tasks(tmp_path):
+    """Tables 2 and 3 are one-to-one: generating the other families would only cost time."""
+    result = snakemake(
+        tmp_path,
+        "-n",
+        "--cores",
+        "2",
+        "results/table2.csv",
+        "--configfile",
+        str(CONFIGS / "default.yaml"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = planned_rules(result.stdout)
+    assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
+    assert not {r for r in rules if r.endswith(("one_to_many", "many_to_one"))}
 
 
 def test_paper_config_stops_with_a_clear_message(tmp_path):
@@ -165,7 +183,7 @@ def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(t
         str(CONFIGS / "tiny.yaml"),
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    assert {"train", "generate", "evaluate", "metric_table"} <= planned_rules(
+    assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= planned_rules(
         result.stdout + result.stderr
     )
     for name, content in before.items():
@@ -177,5 +195,6 @@ def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(t
     plan = snakemake(tiny_run, "-n", "--cores", "2", "--configfile", "changed.yaml")
     assert plan.returncode == 0, plan.stderr
     rules = planned_rules(plan.stdout)
-    assert {"evaluate", "ablation_eval", "metric_table"} <= rules
-    assert not rules & {"data", "codec", "evaluator", "encode", "train", "generate"}
+    assert {"evaluate_one_to_one", "ablation_eval", "metric_table"} <= rules
+    assert not rules & {"data", "codec", "evaluator", "encode", "train"}
+    assert not any(rule.startswith("generate") for rule in rules)

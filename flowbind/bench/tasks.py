@@ -69,6 +69,20 @@ TASKS: dict[str, Task] = {
 TEST_SPLITS = ("test_ti", "test_ta", "test_ia", "test_triplet")
 
 
+def _family(task: Task) -> str:
+    if len(task.sources) > 1:
+        return "many_to_one"
+    return "one_to_many" if len(task.targets) > 1 else "one_to_one"
+
+
+# The tasks by kind: Tables 2 and 3 need only the one-to-one tasks, Table 8 the one-to-many and
+# Table 7 the many-to-one, so the workflow generates and scores each family as its own job.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    family: tuple(key for key, task in TASKS.items() if _family(task) == family)
+    for family in ("one_to_one", "one_to_many", "many_to_one")
+}
+
+
 def get_task(key: str) -> Task:
     if key not in TASKS:
         raise ValueError(f"unknown task {key!r}; tasks are {list(TASKS)}")

@@ -8,6 +8,9 @@ rule codec:
         "results/logs/codec_{modality}.log",
     wildcard_constraints:
         modality="image|audio|text",
+    # Codecs before evaluators: training needs only the codecs' latents, so it can start while
+    # the evaluators still train.
+    priority: 2
     conda:
         "../../environment.yml"
     params:

@@ -2,7 +2,7 @@
 import shutil
 
 from flowbind.bench.config import ConfigError, validate_config
-from flowbind.bench.tasks import TASKS
+from flowbind.bench.tasks import FAMILIES, TASKS
 
 try:
     config.update(
@@ -36,6 +36,13 @@ ONE_TO_ONE = ["t2i", "i2t", "t2a", "a2t", "i2a", "a2i"]
 SCORED = config["methods"] + ["codec_ceiling"]
 OBJECTIVES = config["ablations"]["objectives"]
 EVALUATIONS = expand("results/evaluate/{method}/{task}.json", method=SCORED, task=TASKS)
+# The task family each metric table is built from.
+TABLE_FAMILIES = {
+    "table2": "one_to_one",
+    "table3": "one_to_one",
+    "table7": "many_to_one",
+    "table8": "one_to_many",
+}
 # Jobs that may use the GPU ask for one unit of the `gpu` resource, which the default profile
 # caps at 1 so that they queue for it; without an NVIDIA driver they ask for none.
 GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
@@ -46,6 +53,12 @@ wildcard_constraints:
     task="|".join(TASKS),
     variant="main|ia[0-9]+|objective-[a-z0-9-]+",
     seed="[0-9]+",
+
+
+def table_evaluations(wildcards):
+    """The evaluation records a metric table is built from: its task family, every method."""
+    family = FAMILIES[TABLE_FAMILIES[wildcards.table]]
+    return expand("results/evaluate/{method}/{task}.json", method=SCORED, task=family)
 
 
 def run_settings(wildcards):

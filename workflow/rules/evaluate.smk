@@ -1,19 +1,26 @@
-rule evaluate:
-    """Every metric of every task of a method: results/evaluate/<method>/<task>.json (+ .npz)."""
-    input:
-        generated=expand("results/generate/{{method}}/{task}/manifest.csv", task=TASKS),
-        quality=rules.codecs_ready.output,
-    output:
-        expand("results/evaluate/{{method}}/{task}.json", task=TASKS),
-    log:
-        "results/logs/evaluate/{method}.log",
-    conda:
-        "../../environment.yml"
-    params:
-        tasks=list(TASKS),
-        resamples=config["evaluation"]["bootstrap_resamples"],
-    script:
-        "../scripts/evaluate.py"
+# One scoring job per method and task family, as for generation.
+for family, family_tasks in FAMILIES.items():
+
+    rule:
+        """Every metric of a task family of a method: results/evaluate/<method>/<task>.json (+ .npz)."""
+        name:
+            f"evaluate_{family}"
+        input:
+            generated=expand(
+                "results/generate/{{method}}/{task}/manifest.csv", task=family_tasks
+            ),
+            quality=rules.codecs_ready.output,
+        output:
+            expand("results/evaluate/{{method}}/{task}.json", task=family_tasks),
+        log:
+            f"results/logs/evaluate/{{method}}/{family}.log",
+        conda:
+            "../../environment.yml"
+        params:
+            tasks=list(family_tasks),
+            resamples=config["evaluation"]["bootstrap_resamples"],
+        script:
+            "../scripts/evaluate.py"
 
 
 rule cknna:

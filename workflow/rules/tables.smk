@@ -1,7 +1,7 @@
 rule metric_table:
     """Tables 2, 3, 7 and 8: one row per method plus the codec ceiling, with 95 % intervals."""
     input:
-        EVALUATIONS,
+        table_evaluations,
     output:
         report("results/{table}.csv", category="Tables", labels={"table": "{table}"}),
     log:
@@ -12,6 +12,7 @@ rule metric_table:
         "../../environment.yml"
     params:
         methods=SCORED,
+        tasks=lambda wildcards: list(FAMILIES[TABLE_FAMILIES[wildcards.table]]),
     script:
         "../scripts/metric_table.py"
 

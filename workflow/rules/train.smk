@@ -6,6 +6,9 @@ rule train:
         run=directory("results/train/{method}/{variant}/seed{seed}"),
     log:
         "results/logs/train/{method}/{variant}/seed{seed}.log",
+    # Trainings, the longest jobs, before generation and scoring, so that none is left to run
+    # alone at the end.
+    priority: 1
     conda:
         "../../environment.yml"
     resources:
