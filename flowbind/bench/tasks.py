@@ -75,8 +75,7 @@ def _family(task: Task) -> str:
     return "one_to_many" if len(task.targets) > 1 else "one_to_one"
 
 
-# The tasks by kind: Tables 2 and 3 need only the one-to-one tasks, Table 8 the one-to-many and
-# Table 7 the many-to-one, so the workflow generates and scores each family as its own job.
+# The tasks by kind: Tables 2 and 3 are one-to-one, Table 8 one-to-many, Table 7 many-to-one.
 FAMILIES: dict[str, tuple[str, ...]] = {
     family: tuple(key for key, task in TASKS.items() if _family(task) == family)
     for family in ("one_to_one", "one_to_many", "many_to_one")

@@ -24,6 +24,8 @@ rule encode:
         expand("results/latents/{split}.npz", split=LATENT_SPLITS),
     log:
         "results/logs/encode.log",
+    # As the codecs: the trainings wait for these latents, not for the evaluators.
+    priority: 2
     conda:
         "../../environment.yml"
     threads: 2

@@ -1,23 +1,23 @@
-# One scoring job per method and task family, as for generation.
-for family, family_tasks in FAMILIES.items():
+# One scoring job per method and task group, as for generation.
+for group, group_tasks in TASK_GROUPS.items():
 
     rule:
-        """Every metric of a task family of a method: results/evaluate/<method>/<task>.json (+ .npz)."""
+        """Every metric of a task group of a method: results/evaluate/<method>/<task>.json, .npz."""
         name:
-            f"evaluate_{family}"
+            f"evaluate_{group}"
         input:
             generated=expand(
-                "results/generate/{{method}}/{task}/manifest.csv", task=family_tasks
+                "results/generate/{{method}}/{task}/manifest.csv", task=group_tasks
             ),
             quality=rules.codecs_ready.output,
         output:
-            expand("results/evaluate/{{method}}/{task}.json", task=family_tasks),
+            expand("results/evaluate/{{method}}/{task}.json", task=group_tasks),
         log:
-            f"results/logs/evaluate/{{method}}/{family}.log",
+            f"results/logs/evaluate/{{method}}/{group}.log",
         conda:
             "../../environment.yml"
         params:
-            tasks=list(family_tasks),
+            tasks=list(group_tasks),
             resamples=config["evaluation"]["bootstrap_resamples"],
         script:
             "../scripts/evaluate.py"

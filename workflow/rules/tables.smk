@@ -12,7 +12,7 @@ rule metric_table:
         "../../environment.yml"
     params:
         methods=SCORED,
-        tasks=lambda wildcards: list(FAMILIES[TABLE_FAMILIES[wildcards.table]]),
+        tasks=lambda wildcards: TASK_GROUPS[TABLE_GROUPS[wildcards.table]],
     script:
         "../scripts/metric_table.py"
 
