@@ -1,7 +1,7 @@
 """Codecs and evaluators of the embedded profile: interfaces, loading by name, quality floors.
 
-The ``tiny`` profile trains every network for a few hundred steps (about 35 s in all), so its
-floors are looser than the default profile's; ``test_default_profile_meets_its_floors`` trains the
+The ``tiny`` profile trains every network for 80-150 steps, so its floors are looser than the
+default profile's; ``test_default_profile_meets_its_floors`` trains the
 default profile (about 3 minutes) and checks the floors the README states.
 """
 
@@ -59,7 +59,7 @@ def test_codec_statistics_z_score_the_codec_split(tiny):
 
 
 def test_tiny_profile_floors(tiny):
-    """Looser floors for the tiny size (200-250 codec steps instead of 600-800)."""
+    """Looser floors for the tiny size (120-150 codec steps instead of 600-800)."""
     _, q = tiny
     for modality in ("image", "audio"):
         for attribute, acc in q["evaluator_accuracy"][modality].items():

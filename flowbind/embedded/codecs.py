@@ -165,10 +165,16 @@ class AudioCodec(Codec):
 
     @classmethod
     def train_on(
-        cls, audio: np.ndarray, latent_dim: int, steps: int, seed: int, progress: bool = True
+        cls,
+        audio: np.ndarray,
+        latent_dim: int,
+        steps: int,
+        seed: int,
+        progress: bool = True,
+        griffin_lim_iters: int = 32,
     ) -> AudioCodec:
         torch.manual_seed(seed)  # the initial weights too come from the seed
-        codec = cls(latent_dim)
+        codec = cls(latent_dim, griffin_lim_iters=griffin_lim_iters)
         x = fit_mel_scaling(codec, audio)
 
         def loss(rows: np.ndarray) -> Tensor:
