@@ -24,10 +24,11 @@ rule encode:
         expand("results/latents/{split}.npz", split=LATENT_SPLITS),
     log:
         "results/logs/encode.log",
-    # As the codecs: the trainings wait for these latents, not for the evaluators.
+    # As the codecs: the trainings wait for these latents, not for the evaluators. One thread
+    # (the latents are byte-identical to two), so that it starts as soon as a core is free
+    # rather than waiting for every evaluator to finish.
     priority: 2
     conda:
         "../../environment.yml"
-    threads: 2
     script:
         "../scripts/encode.py"
