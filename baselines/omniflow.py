@@ -132,7 +132,7 @@ class OmniFlowModel(nn.Module):
         device = next(iter(groups[0].values())).device
         # Every random draw happens group by group; the network then runs once on the rows of
         # all groups (on a CPU about a fifth cheaper than one call per group).
-        drawn = []  # per group: (present, is_target, x_t, times, targets)
+        inputs, times_in, scored = [], [], []  # rows of every group; what to score them against
         for group in groups:
             present = [m for m in self.modalities if m in group]
             b = next(iter(group.values())).shape[0]
@@ -151,15 +151,14 @@ class OmniFlowModel(nn.Module):
                     x_t.append(eps)
                     dx_t.append(torch.zeros_like(eps))
                 times.append(t_m)
-            targets = dict(zip(self.modalities, dx_t, strict=True))
-            drawn.append(
-                (present, is_target, torch.cat(x_t, dim=1), torch.stack(times, dim=1), targets)
-            )
+            inputs.append(torch.cat(x_t, dim=1))
+            times_in.append(torch.stack(times, dim=1))
+            scored.append((present, is_target, dict(zip(self.modalities, dx_t, strict=True))))
         # float32 loss even under bf16 autocast, as F.mse_loss gives FlowBind
-        velocity = self.velocity(torch.cat([d[2] for d in drawn]), torch.cat([d[3] for d in drawn]))
+        velocity = self.velocity(torch.cat(inputs), torch.cat(times_in)).float()
         out = LossTerms(total=torch.zeros((), device=device))
-        for (present, is_target, _, _, targets), v in zip(
-            drawn, velocity.float().split([len(d[2]) for d in drawn]), strict=True
+        for (present, is_target, targets), v in zip(
+            scored, velocity.split([len(x) for x in inputs]), strict=True
         ):
             v = self._split(v)
             for j, m in enumerate(present):

@@ -58,6 +58,13 @@ TABLE8 = {
     "A->(T+I) AIS": ("a2ti", "AIS", "audio", "image"),
 }
 METRIC_TABLES = {"table2": TABLE2, "table3": TABLE3, "table7": TABLE7, "table8": TABLE8}
+
+
+def table_tasks(columns: Mapping[str, tuple[str, str, str, str]]) -> list[str]:
+    """The task keys a metric table's columns are scored on, in column order."""
+    return list(dict.fromkeys(task for task, *_ in columns.values()))
+
+
 PAIR_TYPES = {"train_ti": "Text-Image", "train_ta": "Text-Audio", "train_ia": "Audio-Image"}
 
 

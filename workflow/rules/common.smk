@@ -2,6 +2,7 @@
 import shutil
 
 from flowbind.bench.config import ConfigError, validate_config
+from flowbind.bench.tables import METRIC_TABLES, table_tasks
 from flowbind.bench.tasks import FAMILIES, TASKS
 
 try:
@@ -40,14 +41,8 @@ EVALUATIONS = expand("results/evaluate/{method}/{task}.json", method=SCORED, tas
 # the one-to-one tasks; Tables 7 and 8 the one-to-many and many-to-one tasks ("multi"). Two
 # groups, not three: every job pays a few seconds of start-up (Python and torch).
 TASK_GROUPS = {
-    "one_to_one": list(FAMILIES["one_to_one"]),
+    "one_to_one": ONE_TO_ONE,
     "multi": list(FAMILIES["one_to_many"] + FAMILIES["many_to_one"]),
-}
-TABLE_GROUPS = {
-    "table2": "one_to_one",
-    "table3": "one_to_one",
-    "table7": "multi",
-    "table8": "multi",
 }
 # Jobs that may use the GPU ask for one unit of the `gpu` resource, which the default profile
 # caps at 1 so that they queue for it; without an NVIDIA driver they ask for none.
@@ -62,8 +57,8 @@ wildcard_constraints:
 
 
 def table_evaluations(wildcards):
-    """The evaluation records a metric table is built from: its task group, every method."""
-    tasks = TASK_GROUPS[TABLE_GROUPS[wildcards.table]]
+    """The evaluation records a metric table is built from: its columns' tasks, every method."""
+    tasks = table_tasks(METRIC_TABLES[wildcards.table])
     return expand("results/evaluate/{method}/{task}.json", method=SCORED, task=tasks)
 
 

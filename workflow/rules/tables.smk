@@ -12,7 +12,6 @@ rule metric_table:
         "../../environment.yml"
     params:
         methods=SCORED,
-        tasks=lambda wildcards: TASK_GROUPS[TABLE_GROUPS[wildcards.table]],
     script:
         "../scripts/metric_table.py"
 

@@ -3,10 +3,17 @@
 from pathlib import Path
 
 from flowbind.bench.job import job
-from flowbind.bench.tables import METRIC_TABLES, metric_table, read_evaluations, write_csv
+from flowbind.bench.tables import (
+    METRIC_TABLES,
+    metric_table,
+    read_evaluations,
+    table_tasks,
+    write_csv,
+)
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):
     folder = Path(sm.input[0]).parents[1]
-    records = read_evaluations(folder, sm.params.methods, sm.params.tasks)
-    write_csv(sm.output[0], metric_table(METRIC_TABLES[sm.wildcards.table], records))
+    columns = METRIC_TABLES[sm.wildcards.table]
+    records = read_evaluations(folder, sm.params.methods, table_tasks(columns))
+    write_csv(sm.output[0], metric_table(columns, records))
