@@ -12,22 +12,38 @@ implemented to match its public code by default, with the paper's objective sele
     normalization.py  per-modality z-scoring of latents
     model.py          FlowBind: encode, decode, translate
     data.py           latent stores, pair tables, minibatch sampling
-    train.py          training with checkpoints and exact resume
+    training.py       training with checkpoints and exact resume
     checkpoint.py     safetensors + JSON checkpoints
     datasets/         the embedded benchmark's procedural text-image-audio world
     embedded/         the embedded profile's codecs and evaluators, trained inside the suite
+
+The names below load on first use, so that importing a light submodule (the benchmark's tables,
+say) does not import torch.
 """
 
-from flowbind.anchor import AnchorEncoder, AnchorPosterior
-from flowbind.checkpoint import CheckpointError
-from flowbind.config import FlowBindConfig
-from flowbind.data import PairTable
-from flowbind.drift import DriftNet
-from flowbind.model import FlowBind, count_parameters
-from flowbind.objective import LossTerms, ObjectiveConfig, flowbind_loss
-from flowbind.solver import integrate
-from flowbind.train import TrainConfig, TrainResult, train
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Public name -> the submodule that defines it.
+_EXPORTS = {
+    "AnchorEncoder": "flowbind.anchor",
+    "AnchorPosterior": "flowbind.anchor",
+    "CheckpointError": "flowbind.checkpoint",
+    "DriftNet": "flowbind.drift",
+    "FlowBind": "flowbind.model",
+    "FlowBindConfig": "flowbind.config",
+    "LossTerms": "flowbind.objective",
+    "ObjectiveConfig": "flowbind.objective",
+    "PairTable": "flowbind.data",
+    "TrainConfig": "flowbind.training",
+    "TrainResult": "flowbind.training",
+    "count_parameters": "flowbind.model",
+    "flowbind_loss": "flowbind.objective",
+    "integrate": "flowbind.solver",
+    "train": "flowbind.training",
+}
 __all__ = [
     "AnchorEncoder",
     "AnchorPosterior",
@@ -45,3 +61,27 @@ __all__ = [
     "integrate",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from flowbind.anchor import AnchorEncoder, AnchorPosterior
+    from flowbind.checkpoint import CheckpointError
+    from flowbind.config import FlowBindConfig
+    from flowbind.data import PairTable
+    from flowbind.drift import DriftNet
+    from flowbind.model import FlowBind, count_parameters
+    from flowbind.objective import LossTerms, ObjectiveConfig, flowbind_loss
+    from flowbind.solver import integrate
+    from flowbind.training import TrainConfig, TrainResult, train
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowbind' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -21,7 +21,7 @@ from flowbind.config import FlowBindConfig
 from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
 from flowbind.toy import make_toy_problem, r_squared, retrieval_top1
-from flowbind.train import TrainConfig, train
+from flowbind.training import TrainConfig, train
 
 TASKS = (
     (("text",), ("image",)),

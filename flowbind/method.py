@@ -34,7 +34,7 @@ from flowbind.config import FlowBindConfig
 from flowbind.data import Latents, PairTable
 from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
-from flowbind.train import TrainConfig, resolve_device, train
+from flowbind.training import TrainConfig, resolve_device, train
 
 # name -> "module:Class"; imported on use so that a method's dependencies stay optional.
 METHODS: dict[str, str] = {

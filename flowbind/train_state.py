@@ -13,7 +13,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from flowbind.checkpoint import CheckpointError, load_tensors, read_json, save_tensors, write_json
+from flowbind.checkpoint import CheckpointError, load_tensors, read_json, save_tensors
+from flowbind.files import write_json
+from flowbind.optim import Adam
 
 STATE_FORMAT = "flowbind-train-state"
 
@@ -26,7 +28,7 @@ class TrainProgress:
     wall_time_s: float = 0.0
 
 
-def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tensor], list[dict]]:
+def optimizer_tensors(optimizer: Adam) -> tuple[dict[str, Tensor], list[dict]]:
     """Split an optimizer state dict into flat tensors and JSON-ready parameter groups."""
     state = optimizer.state_dict()
     tensors = {
@@ -38,9 +40,7 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tenso
     return tensors, state["param_groups"]
 
 
-def restore_optimizer(
-    optimizer: torch.optim.Optimizer, tensors: dict[str, Tensor], groups: list[dict]
-) -> None:
+def restore_optimizer(optimizer: Adam, tensors: dict[str, Tensor], groups: list[dict]) -> None:
     state: dict[int, dict[str, Tensor]] = {}
     for name, value in tensors.items():
         _, idx, key = name.split(".", 2)
@@ -72,7 +72,7 @@ def write_train_state(
     *,
     progress: TrainProgress,
     train_config: dict[str, Any],
-    optimizer: torch.optim.Optimizer,
+    optimizer: Adam,
     sampler_generator: torch.Generator,
     ema: dict[str, Tensor] | None,
 ) -> None:

@@ -4,6 +4,7 @@
     fad.py          FAD: the same Frechet core on audio embeddings
     cider.py        CIDEr-D via pycocoevalcap, x100
     ptb_tokenizer.py  COCO's PTB tokenisation: the Java jar, or a pure-Python equivalent
+    ptb_lexer.py    the pure-Python PTB lexer (imported only when Java is absent)
     clip_score.py   100 * mean max(cos, 0) of paired embeddings
     clap_score.py   the same on CLAP embeddings
     ais.py          audio-image similarity (SonicDiffusion), both directions, x100

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 
 class MetricInputError(ValueError):
@@ -15,7 +15,8 @@ class MetricInputError(ValueError):
 
 def as_features(x: Any, name: str, min_samples: int = 1) -> np.ndarray:
     """A finite float64 (N, D) array from a tensor or array, or MetricInputError naming ``name``."""
-    if isinstance(x, torch.Tensor):
+    torch = sys.modules.get("torch")  # a tensor exists only once torch is imported
+    if torch is not None and isinstance(x, torch.Tensor):
         x = x.detach().cpu().double().numpy()
     array = np.asarray(x, dtype=np.float64)
     if array.ndim != 2:

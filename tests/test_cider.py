@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from metrics import ptb_lexer as lexer_module
 from metrics import ptb_tokenizer as tokenizer_module
 from metrics.bootstrap import Score
 from metrics.cider import (
@@ -330,6 +331,6 @@ def test_rule_preselection_changes_nothing(monkeypatch):
     noise = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 30))) for _ in range(300)]
     captions = {k: [text] for k, text in enumerate(caption_corpus() + noise)}
     selected = python_tokenize(captions)
-    every_rule = tuple(tokenizer_module._RULES)
-    monkeypatch.setattr(tokenizer_module, "_candidates", lambda char: every_rule)
+    every_rule = tuple(lexer_module._RULES)
+    monkeypatch.setattr(lexer_module, "_candidates", lambda char: every_rule)
     assert python_tokenize(captions) == selected

@@ -17,7 +17,7 @@ from flowbind.datasets import (
     ia_subset,
     load_split,
 )
-from flowbind.datasets.audio import N_SAMPLES, griffin_lim, log_mel, synthesize_audio
+from flowbind.datasets.audio import N_SAMPLES, synthesize_audio
 from flowbind.datasets.build import SPLIT_MODALITIES, DataSize, generate_split
 from flowbind.datasets.captions import (
     N_REFERENCES,
@@ -29,6 +29,7 @@ from flowbind.datasets.captions import (
     vocabulary,
 )
 from flowbind.datasets.images import render_images
+from flowbind.datasets.spectrogram import griffin_lim, log_mel
 from flowbind.datasets.world import (
     ATTRIBUTES,
     BY_NAME,

@@ -12,14 +12,15 @@ import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from torch import nn
 
-from flowbind.bench.evaluate import item_key
-from flowbind.bench.tables import find, fmt
+from flowbind.bench.tables import find, fmt, item_key
 from metrics.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean
+
+if TYPE_CHECKING:
+    from torch import nn
 
 Run = tuple[Sequence[Mapping[str, Any]], Mapping[str, np.ndarray]]
 

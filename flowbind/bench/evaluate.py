@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from flowbind.bench.tables import item_key
 from flowbind.bench.tasks import Task
 from flowbind.datasets.storage import Split
 from flowbind.datasets.world import BY_NAME, attributes_shown_by
@@ -53,11 +54,6 @@ def _record(kind, metric, source, target, attribute, score: Score) -> dict[str, 
         "high": float(score.high),
         "n": int(score.n),
     }
-
-
-def item_key(record: Mapping[str, Any]) -> str:
-    """The npz key of a record's per-item values."""
-    return "/".join(str(record[k]) for k in ("kind", "metric", "source", "target", "attribute"))
 
 
 def evaluate_task(

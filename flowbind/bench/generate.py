@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from flowbind.bench.latents import write_npz
 from flowbind.bench.tasks import Task
-from flowbind.checkpoint import atomic_folder
 from flowbind.datasets.storage import read_png, read_wav, write_png, write_wav
 from flowbind.embedded.codecs import Codec
+from flowbind.files import atomic_folder, write_npz
 from flowbind.method import Method
 
 

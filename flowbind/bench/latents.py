@@ -5,7 +5,6 @@ results/latents/<split>.npz     one (N, D) float32 array per modality of the spl
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +15,6 @@ from flowbind.datasets.storage import load_split
 from flowbind.embedded.prepare import load_codec
 
 LATENT_SPLITS = (*PAIR_SPLITS, "test_ti", "test_ta", "test_ia", "test_triplet")
-
-
-def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
 
 
 def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:

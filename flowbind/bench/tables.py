@@ -231,3 +231,8 @@ def read_evaluations(
                 raise FileNotFoundError(f"{path} is missing; run the evaluate step for {method}")
             out[method][task] = json.loads(path.read_text())["records"]
     return out
+
+
+def item_key(record: Mapping[str, Any]) -> str:
+    """The npz key of a record's per-item values."""
+    return "/".join(str(record[k]) for k in ("kind", "metric", "source", "target", "attribute"))

@@ -3,7 +3,8 @@
 world.py     attributes, which modalities show them, sampling
 captions.py  the caption grammar and its exact parser
 images.py    64x64 RGB rendering
-audio.py     16 kHz synthesis, log-mel, Griffin-Lim
+audio.py     16 kHz synthesis
+spectrogram.py  log-mel and Griffin-Lim (torch)
 build.py     splits and their sizes, generation from a seed
 storage.py   PNG / WAV / JSON / CSV files and their checked readers
 """

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from flowbind.checkpoint import atomic_folder, write_json
 from flowbind.datasets.audio import synthesize_audio
 from flowbind.datasets.captions import make_captions
 from flowbind.datasets.images import render_images
 from flowbind.datasets.storage import Split, write_split
 from flowbind.datasets.world import sample_attributes
+from flowbind.files import atomic_folder, write_json
 
 DATA_VERSION = "embedded-data/1"
 TRIPLET = ("text", "image", "audio")

@@ -7,8 +7,12 @@ positions, rotation, colour shade, background level and gradient, pixel noise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported by render_images, so reading IMAGE_SIZE stays light
+    import torch
 
 IMAGE_SIZE = 64
 COLOURS_RGB = {
@@ -27,7 +31,7 @@ _SIZES = ("small", "large")
 
 def _bar(x: torch.Tensor, y: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     """A horizontal rectangle, half-length 1.1 r, half-height 0.35 r."""
-    return torch.maximum(x.abs() - 1.1 * r, y.abs() - 0.35 * r)
+    return (x.abs() - 1.1 * r).maximum(y.abs() - 0.35 * r)
 
 
 def _signed_distance(shape: int, x: torch.Tensor, y: torch.Tensor, r: torch.Tensor):
@@ -37,7 +41,7 @@ def _signed_distance(shape: int, x: torch.Tensor, y: torch.Tensor, r: torch.Tens
     a shape that survives blurring, so they stay recognisable in imperfect reconstructions.
     """
     if shape == 0:  # disc
-        return torch.sqrt(x**2 + y**2) - r
+        return (x**2 + y**2).sqrt() - r
     if shape == 1:  # bar: horizontal
         return _bar(x, y, r)
     if shape == 2:  # pillar: vertical
@@ -49,6 +53,8 @@ def _signed_distance(shape: int, x: torch.Tensor, y: torch.Tensor, r: torch.Tens
 
 def render_images(attributes: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """Render every scene as uint8 (N, 64, 64, 3); ``rng`` draws the image nuisance only."""
+    import torch
+
     n = len(attributes["kind"])
     radius = np.array([RADIUS[s] for s in _SIZES])[attributes["size"]]
     radius = radius * rng.uniform(0.94, 1.06, n)

@@ -21,8 +21,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from flowbind.datasets.audio import griffin_lim, log_mel
 from flowbind.datasets.captions import max_caption_words, vocabulary
+from flowbind.datasets.spectrogram import griffin_lim, log_mel
 from flowbind.embedded.nets import (
     Frozen,
     batched,

@@ -20,8 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from flowbind.datasets.audio import log_mel
 from flowbind.datasets.captions import max_caption_words, parse_caption, vocabulary
+from flowbind.datasets.spectrogram import log_mel
 from flowbind.datasets.world import BY_NAME, attributes_shown_by
 from flowbind.embedded.codecs import PAD, Tokenizer, image_tensor
 from flowbind.embedded.nets import Frozen, batched, conv_encoder, fit, fit_mel_scaling

@@ -25,7 +25,8 @@ from flowbind.checkpoint import (
     save_tensors,
     write_json,
 )
-from flowbind.datasets.audio import log_mel
+from flowbind.datasets.spectrogram import log_mel
+from flowbind.optim import Adam
 
 FROZEN_FORMAT = "flowbind-embedded-net"
 
@@ -99,15 +100,17 @@ def fit(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     params = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
-    )
+    optimizer = Adam(params, lr=lr)
+
+    def cosine(step: int) -> float:  # the factor torch's LambdaLR applied, as lr * factor
+        return 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
+
     batch_size = min(batch_size, n_items)
     order, cursor, losses = rng.permutation(n_items), 0, []
     module.train()
     bar = tqdm(range(steps), desc=desc, unit="step", disable=not progress, leave=False)
-    for _ in bar:
+    for step in bar:
+        optimizer.param_groups[0]["lr"] = lr * cosine(step)
         if cursor + batch_size > n_items:
             order, cursor = rng.permutation(n_items), 0
         batch = order[cursor : cursor + batch_size]
@@ -116,7 +119,6 @@ def fit(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        schedule.step()
         losses.append(loss.item())
         if len(losses) % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")

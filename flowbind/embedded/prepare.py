@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from flowbind.checkpoint import CheckpointError, write_json
+from flowbind.checkpoint import CheckpointError
 from flowbind.datasets.build import DATA_VERSION, SIZES, build_dataset
 from flowbind.datasets.storage import DatasetError, Split, load_split, read_manifest
 from flowbind.datasets.world import BY_NAME, shared_attributes
@@ -38,6 +38,7 @@ from flowbind.embedded.evaluators import (
     retrieval_top1,
 )
 from flowbind.embedded.nets import load_frozen
+from flowbind.files import write_json
 
 
 @dataclass(frozen=True)

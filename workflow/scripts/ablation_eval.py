@@ -6,8 +6,7 @@ import numpy as np
 
 from flowbind.bench.ablations import evaluate_run
 from flowbind.bench.job import job
-from flowbind.bench.latents import write_npz
-from flowbind.checkpoint import write_json
+from flowbind.files import write_json, write_npz
 from flowbind.method import load_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -5,9 +5,8 @@ from pathlib import Path
 import numpy as np
 
 from flowbind.bench.job import job
-from flowbind.bench.latents import write_npz
 from flowbind.bench.tables import read_evaluations
-from flowbind.checkpoint import write_json
+from flowbind.files import write_json, write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):

@@ -5,7 +5,7 @@ from pathlib import Path
 from flowbind.bench.evaluate import anchor_cknna
 from flowbind.bench.job import job
 from flowbind.bench.latents import read_latents
-from flowbind.checkpoint import write_json
+from flowbind.files import write_json
 from flowbind.method import load_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

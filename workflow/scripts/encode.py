@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from flowbind.bench.job import job
-from flowbind.bench.latents import encode_split, write_npz
+from flowbind.bench.latents import encode_split
+from flowbind.files import write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 root = Path(sm.input.manifest).parents[1]

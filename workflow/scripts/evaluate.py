@@ -7,10 +7,9 @@ import numpy as np
 from flowbind.bench.evaluate import evaluate_task
 from flowbind.bench.generate import read_outputs
 from flowbind.bench.job import job
-from flowbind.bench.latents import write_npz
 from flowbind.bench.tasks import get_task
-from flowbind.checkpoint import write_json
 from flowbind.datasets.storage import load_split
+from flowbind.files import write_json, write_npz
 from metrics.backbones.embedded import EmbeddedBackbones
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

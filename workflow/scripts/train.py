@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flowbind.bench.job import job
 from flowbind.bench.latents import training_data
-from flowbind.checkpoint import write_json
+from flowbind.files import write_json
 from flowbind.method import build_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

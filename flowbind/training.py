@@ -41,6 +41,7 @@ from flowbind.checkpoint import (
 from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
 from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
+from flowbind.optim import Adam
 from flowbind.train_state import (
     TrainProgress,
     load_train_tensors,
@@ -175,7 +176,7 @@ def train(
     model.to(device).train()
     # foreach: one fused update over all parameters; PyTorch picks it only on CUDA by default,
     # and on a CPU it makes a step of the embedded default about a tenth faster.
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=0.0, foreach=True)
+    optimizer = Adam(model.parameters(), lr=config.lr)
     sampler = GroupSampler(latents, pairs, config.batch_size, seed=config.seed)
     ema = (
         None
