@@ -26,7 +26,8 @@ rule ablation_eval:
     input:
         run="results/train/{method}/{variant}/seed{seed}",
         latents=rules.encode.output,
-        quality=rules.codecs_ready.output,
+        codecs=CODEC_FILES,
+        evaluators=EVALUATOR_FILES,
     output:
         records="results/ablations/evaluate/{method}/{variant}/seed{seed}.json",
         per_item="results/ablations/evaluate/{method}/{variant}/seed{seed}.npz",
@@ -128,7 +129,8 @@ rule solver:
     input:
         run=main_run("flowbind"),
         latents=rules.encode.output,
-        quality=rules.codecs_ready.output,
+        codecs=CODEC_FILES,
+        evaluators=EVALUATOR_FILES,
     output:
         table=report(
             "results/solver.csv", category="Ablations", labels={"table": "solver"}

@@ -43,12 +43,8 @@ rule evaluator:
 rule codecs_ready:
     """Codec and evaluator quality on held-out splits (quality.json), once all are trained."""
     input:
-        codecs=expand(
-            f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
-        ),
-        evaluators=expand(
-            f"{EMBEDDED}/evaluators/{{name}}/config.json", name=EVALUATOR_NAMES
-        ),
+        codecs=CODEC_FILES,
+        evaluators=EVALUATOR_FILES,
     output:
         f"{EMBEDDED}/quality.json",
     log:

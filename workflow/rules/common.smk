@@ -23,6 +23,16 @@ if config["profile"] != "embedded":
 EMBEDDED = "results/embedded"
 CODEC_MODALITIES = ["image", "audio", "text"]
 EVALUATOR_NAMES = ["image", "audio", "text_image", "text_audio", "audio_image"]
+# The trained networks generation and scoring read; the scripts find the profile folder from
+# these paths (<EMBEDDED>/<codecs|evaluators>/<name>/config.json). Jobs wait for these files,
+# not for the `codecs_ready` quality check, so generation overlaps the evaluators' training;
+# only the report needs quality.json.
+CODEC_FILES = expand(
+    f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
+)
+EVALUATOR_FILES = expand(
+    f"{EMBEDDED}/evaluators/{{name}}/config.json", name=EVALUATOR_NAMES
+)
 LATENT_SPLITS = [
     "train_ti",
     "train_ta",
@@ -88,10 +98,10 @@ def main_run(method):
 
 def generation_input(wildcards):
     if wildcards.method == "codec_ceiling":
-        return {"latents": rules.encode.output, "codecs": rules.codecs_ready.output}
+        return {"latents": rules.encode.output, "codecs": CODEC_FILES}
     return {
         "latents": rules.encode.output,
-        "codecs": rules.codecs_ready.output,
+        "codecs": CODEC_FILES,
         "run": main_run(wildcards.method),
     }
 

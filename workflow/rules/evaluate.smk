@@ -9,7 +9,7 @@ for group, group_tasks in TASK_GROUPS.items():
             generated=expand(
                 "results/generate/{{method}}/{task}/manifest.csv", task=group_tasks
             ),
-            quality=rules.codecs_ready.output,
+            evaluators=EVALUATOR_FILES,
         output:
             expand("results/evaluate/{{method}}/{task}.json", task=group_tasks),
         log:

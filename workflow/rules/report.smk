@@ -4,7 +4,7 @@ rule report_figures:
         runs=[main_run(m) for m in config["methods"]],
         flowbind=main_run("flowbind"),
         latents=rules.encode.output,
-        codecs=rules.codecs_ready.output,
+        codecs=CODEC_FILES,
     output:
         loss=[
             report(
@@ -53,6 +53,7 @@ rule report:
             "results/generate/{method}/{task}/manifest.csv", method=SCORED, task=TASKS
         ),
         data=rules.data.output.manifest,
+        quality=rules.codecs_ready.output,
         paper=expand(f"{workflow.basedir}/results/paper/table{{n}}.csv", n=range(1, 9)),
     output:
         html=report("results/report.html", category="Report", labels={"page": "report"}),

@@ -15,7 +15,7 @@ with job(sm.log[0], sm.threads):
         load_method(sm.input.run),
         sm.params.tasks,
         Path(sm.input.latents[0]).parent,
-        Path(sm.input.quality[0]).parent,
+        Path(sm.input.codecs[0]).parents[2],
         sm.output.generated,
         sm.params.solver,
         sm.params.resamples,

@@ -13,7 +13,7 @@ from flowbind.files import write_json, write_npz
 from metrics.backbones.embedded import EmbeddedBackbones
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-root = Path(sm.input.quality[0]).parent
+root = Path(sm.input.evaluators[0]).parents[2]  # <root>/evaluators/<name>/config.json
 with job(sm.log[0], sm.threads):
     backbones = EmbeddedBackbones(root)
     for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):

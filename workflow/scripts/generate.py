@@ -11,7 +11,7 @@ from flowbind.method import load_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 latent_dir = Path(sm.input.latents[0]).parent
-root = Path(sm.input.codecs[0]).parent
+root = Path(sm.input.codecs[0]).parents[2]  # <root>/codecs/<modality>/config.json
 with job(sm.log[0], sm.threads):
     codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
     method = None if sm.wildcards.method == "codec_ceiling" else load_method(sm.input.run)

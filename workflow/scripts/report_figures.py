@@ -14,7 +14,7 @@ with job(sm.log[0], sm.threads):
     flowbind_figures(
         sm.input.flowbind,
         Path(sm.input.latents[0]).parent,
-        Path(sm.input.codecs[0]).parent,
+        Path(sm.input.codecs[0]).parents[2],
         sm.output.anchors,
         sm.output.interpolation,
         **sm.params.solver,

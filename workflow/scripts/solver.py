@@ -18,7 +18,7 @@ PLOTTED = ("T->I CLIP", "I->A AIS")
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):
     method = load_method(sm.input.run)
-    latent_dir, root = Path(sm.input.latents[0]).parent, Path(sm.input.quality[0]).parent
+    latent_dir, root = Path(sm.input.latents[0]).parent, Path(sm.input.codecs[0]).parents[2]
     rows, points = [], []
     for setting in sm.params.solvers:
         label = solver_label(setting)
