@@ -38,6 +38,16 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield ``<path>.tmp`` to write; it replaces ``path`` only once the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    yield tmp
+    os.replace(tmp, path)
+
+
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` as indented JSON with sorted keys (byte-stable for equal data)."""
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -45,9 +55,5 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """Write arrays atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
+    with atomic_file(path) as tmp, tmp.open("wb") as f:
         np.savez(f, **arrays)
-    os.replace(tmp, path)

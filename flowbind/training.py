@@ -39,6 +39,7 @@ from flowbind.checkpoint import (
     write_model_files,
 )
 from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
+from flowbind.files import atomic_file
 from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
 from flowbind.optim import Adam
@@ -273,13 +274,11 @@ def _truncate_log(path: Path, step: int) -> None:
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     kept = [r for r in rows if int(r["step"]) <= step]
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_file(path) as tmp, tmp.open("w", newline="") as f:
         if kept:
             writer = csv.DictWriter(f, fieldnames=list(kept[0]))
             writer.writeheader()
             writer.writerows(kept)
-    tmp.replace(path)
 
 
 def _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state) -> None:

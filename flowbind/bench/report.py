@@ -10,7 +10,6 @@ anywhere without a network; it needs no JavaScript. Text from data or outputs is
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from flowbind.bench.report_text import (
     WALL_TIME_NOTE,
 )
 from flowbind.bench.tables import label
+from flowbind.files import atomic_file
 
 STYLE = """
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; --accent: #0969da;
@@ -248,8 +248,6 @@ def build_report(
 def write_report(path: str | Path, html: str) -> Path:
     """Write the report atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return path

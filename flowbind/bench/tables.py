@@ -8,12 +8,12 @@ decode(encode(x)) of the real targets, the most any method can reach through the
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from flowbind.datasets.build import PAIR_SPLITS
+from flowbind.files import atomic_file
 
 LABELS = {
     "flowbind": "FlowBind",
@@ -206,13 +206,10 @@ def write_csv(path: str | Path, rows: Sequence[Mapping[str, str]]) -> Path:
     path = Path(path)
     if not rows:
         raise ValueError(f"no rows to write to {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_file(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
     return path
 
 

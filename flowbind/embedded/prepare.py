@@ -38,7 +38,7 @@ from flowbind.embedded.evaluators import (
     retrieval_top1,
 )
 from flowbind.embedded.nets import load_frozen
-from flowbind.files import write_json
+from flowbind.files import atomic_file, write_json
 
 
 @dataclass(frozen=True)
@@ -262,9 +262,8 @@ def measure_quality(
         "codec_roundtrip": codec_roundtrip(out, load_split(data, "codec_val")),
         "seconds": dict(seconds),
     }
-    tmp = out / "quality.json.tmp"
-    write_json(tmp, quality)
-    tmp.replace(out / "quality.json")
+    with atomic_file(out / "quality.json") as tmp:
+        write_json(tmp, quality)
     return quality
 
 
@@ -289,8 +288,8 @@ def prepare(
     seconds = {**timer.seconds, "data_and_training": round(time.perf_counter() - start, 2)}
     quality = measure_quality(out, size, seed, latent_dim, seconds)
     quality["seconds"]["total"] = round(time.perf_counter() - start, 2)
-    write_json(out / "quality.json.tmp", quality)
-    (out / "quality.json.tmp").replace(out / "quality.json")
+    with atomic_file(out / "quality.json") as tmp:
+        write_json(tmp, quality)
     return quality
 
 
