@@ -38,30 +38,25 @@ def planned_rules(output: str) -> set[str]:
     return {ln.split()[0] for ln in lines[3:] if len(ln.split()) == 2 and ln.split()[1].isdigit()}
 
 
-@pytest.mark.parametrize("config", ["default", "tiny"])
-def test_every_documented_target_plans(tmp_path, config):
+def dry_run(workdir: Path, config: str, *targets: str) -> set[str]:
+    """The rules a dry run of ``targets`` with workflow/config/<config>.yaml plans."""
     result = snakemake(
-        tmp_path, "-n", "--cores", "2", *TARGETS, "--configfile", str(CONFIGS / f"{config}.yaml")
+        workdir, "-n", "--cores", "2", *targets, "--configfile", str(CONFIGS / f"{config}.yaml")
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    rules = planned_rules(result.stdout)
+    return planned_rules(result.stdout)
+
+
+@pytest.mark.parametrize("config", ["default", "tiny"])
+def test_every_documented_target_plans(tmp_path, config):
+    rules = dry_run(tmp_path, config, *TARGETS)
     assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
     assert {"generate_multi", "evaluate_multi", "solver", "table4", "toy"} <= rules
 
 
 def test_table2_waits_only_for_the_one_to_one_tasks(tmp_path):
     """Tables 2 and 3 are one-to-one: generating the other families would only cost time."""
-    result = snakemake(
-        tmp_path,
-        "-n",
-        "--cores",
-        "2",
-        "results/table2.csv",
-        "--configfile",
-        str(CONFIGS / "default.yaml"),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    rules = planned_rules(result.stdout)
+    rules = dry_run(tmp_path, "default", "results/table2.csv")
     assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
     assert not rules & {"generate_multi", "evaluate_multi"}
 
@@ -236,17 +231,7 @@ def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(t
 
 def test_generation_does_not_wait_for_the_evaluators(tmp_path):
     """Generation needs the codecs and a trained run; the evaluators train beside it."""
-    result = snakemake(
-        tmp_path,
-        "-n",
-        "--cores",
-        "2",
-        "results/generate/flowbind/t2i/manifest.csv",
-        "--configfile",
-        str(CONFIGS / "tiny.yaml"),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    rules = planned_rules(result.stdout)
+    rules = dry_run(tmp_path, "tiny", "results/generate/flowbind/t2i/manifest.csv")
     assert {"codec", "train", "generate_one_to_one"} <= rules
     assert not rules & {"evaluator", "codecs_ready"}
 

@@ -84,6 +84,11 @@ class Timer:
 # -- loading by name -----------------------------------------------------------------------
 
 
+def profile_root(network_file: str | Path) -> Path:
+    """The profile folder holding a trained network's file: <root>/<codecs|evaluators>/<name>/."""
+    return Path(network_file).parents[2]
+
+
 def load_codec(root: str | Path, modality: str) -> Codec:
     """The frozen codec of ``modality`` from a prepared profile folder."""
     if modality not in CODECS:

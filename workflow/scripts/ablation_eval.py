@@ -6,6 +6,7 @@ import numpy as np
 
 from flowbind.bench.ablations import evaluate_run
 from flowbind.bench.job import job
+from flowbind.embedded.prepare import profile_root
 from flowbind.files import write_json, write_npz
 from flowbind.method import load_method
 
@@ -15,7 +16,7 @@ with job(sm.log[0], sm.threads):
         load_method(sm.input.run),
         sm.params.tasks,
         Path(sm.input.latents[0]).parent,
-        Path(sm.input.codecs[0]).parents[2],
+        profile_root(sm.input.codecs[0]),
         sm.output.generated,
         sm.params.solver,
         sm.params.resamples,

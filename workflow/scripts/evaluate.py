@@ -9,11 +9,12 @@ from flowbind.bench.generate import read_outputs
 from flowbind.bench.job import job
 from flowbind.bench.tasks import get_task
 from flowbind.datasets.storage import load_split
+from flowbind.embedded.prepare import profile_root
 from flowbind.files import write_json, write_npz
 from metrics.backbones.embedded import EmbeddedBackbones
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-root = Path(sm.input.evaluators[0]).parents[2]  # <root>/evaluators/<name>/config.json
+root = profile_root(sm.input.evaluators[0])
 with job(sm.log[0], sm.threads):
     backbones = EmbeddedBackbones(root)
     for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):

@@ -6,12 +6,12 @@ from flowbind.bench.generate import translate_task, write_outputs
 from flowbind.bench.job import job
 from flowbind.bench.latents import read_latents
 from flowbind.bench.tasks import get_task
-from flowbind.embedded.prepare import load_codec
+from flowbind.embedded.prepare import load_codec, profile_root
 from flowbind.method import load_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 latent_dir = Path(sm.input.latents[0]).parent
-root = Path(sm.input.codecs[0]).parents[2]  # <root>/codecs/<modality>/config.json
+root = profile_root(sm.input.codecs[0])
 with job(sm.log[0], sm.threads):
     codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
     method = None if sm.wildcards.method == "codec_ceiling" else load_method(sm.input.run)

@@ -5,6 +5,7 @@ from pathlib import Path
 from flowbind.bench.job import job
 from flowbind.bench.report_figures import flowbind_figures, plot_loss
 from flowbind.bench.tables import label
+from flowbind.embedded.prepare import profile_root
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):
@@ -14,7 +15,7 @@ with job(sm.log[0], sm.threads):
     flowbind_figures(
         sm.input.flowbind,
         Path(sm.input.latents[0]).parent,
-        Path(sm.input.codecs[0]).parents[2],
+        profile_root(sm.input.codecs[0]),
         sm.output.anchors,
         sm.output.interpolation,
         **sm.params.solver,

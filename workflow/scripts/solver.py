@@ -5,6 +5,7 @@ from pathlib import Path
 from flowbind.bench.ablations import evaluate_run, plot_lines, solver_label
 from flowbind.bench.job import job
 from flowbind.bench.tables import find, fmt, interval_columns, write_csv
+from flowbind.embedded.prepare import profile_root
 from flowbind.method import load_method
 
 COLUMNS = {
@@ -18,7 +19,7 @@ PLOTTED = ("T->I CLIP", "I->A AIS")
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):
     method = load_method(sm.input.run)
-    latent_dir, root = Path(sm.input.latents[0]).parent, Path(sm.input.codecs[0]).parents[2]
+    latent_dir, root = Path(sm.input.latents[0]).parent, profile_root(sm.input.codecs[0])
     rows, points = [], []
     for setting in sm.params.solvers:
         label = solver_label(setting)
