@@ -6,23 +6,19 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 EXTRAS ?= dev,paper
 
-.PHONY: demo toy embedded test test-slow test-all lint format lock install clean
+.PHONY: demo embedded test test-slow test-all lint format lock install clean
 
 # The workflow's default target on the embedded default: every table, figure and ablation.
 demo: $(INSTALLED)
 	$(BIN)/snakemake
 	@echo "tables and figures: results/*.csv, results/*.png (see results/README.md); the report: results/report.html"
 
-# A one-minute FlowBind on a toy latent problem, no codecs (python -m flowbind.demo).
-toy: $(INSTALLED)
-	$(BIN)/python -m flowbind.demo
-
-# The embedded profile: data, codecs and evaluators under results/embedded (about 3 minutes).
+# The embedded benchmark: data, codecs and evaluators under results/embedded (about 3 minutes).
 embedded: $(INSTALLED)
-	$(BIN)/python -m flowbind.embedded --out results/embedded
+	$(BIN)/python -m bench.embedded --out results/embedded
 
 # `make test`: the unit tests and the tiny workflow end to end, report included. `make
-# test-slow`: the tests that train the embedded profile's codecs and models for minutes; CI runs
+# test-slow`: the tests that train the embedded benchmark's codecs and models for minutes; CI runs
 # both. The report's browser test runs Chromium (Debian: `apt-get install chromium`) and is
 # skipped, with that reason, where /usr/bin/chromium is absent.
 test: $(INSTALLED)

@@ -4,7 +4,6 @@
     snakemake ablations                           # Table 4, I-A fraction, objective, solver
     snakemake                                     # everything (the default target)
     snakemake --configfile workflow/config/tiny.yaml --cores 2    # a seconds-scale run
-    snakemake toy                                 # a one-minute FlowBind on toy latents
 
 The default profile (profiles/default/config.yaml) supplies `cores: all`. The configuration
 (workflow/config/default.yaml unless --configfile is given) is checked against
@@ -29,7 +28,6 @@ include: "workflow/rules/generate.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/ablations.smk"
-include: "workflow/rules/toy.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -27,7 +27,7 @@ Stage 1 trains into ``out_dir/stage1``, stage 2 into ``out_dir/stage2``, the who
 ``out_dir/model``. Sizes follow FlowBind's config: the prompt encoders have FlowBind's encoder
 width, and the flows' width is chosen so that the total is within 10 % of FlowBind's count.
 
-    method = build_method("codi", model={"hidden_dim": 128}, train={"steps": 1500})
+    method = CoDiMethod(model={"hidden_dim": 128}, train={"steps": 1500})
     method.fit(latents, pairs, "results/train/codi")
     out = method.translate({"image": z_image}, ["audio"])  # via the text-aligned embedding
 """

@@ -14,8 +14,12 @@ implemented to match its public code by default, with the paper's objective sele
     data.py           latent stores, pair tables, minibatch sampling
     training.py       training with checkpoints and exact resume
     checkpoint.py     safetensors + JSON checkpoints
-    datasets/         the embedded benchmark's procedural text-image-audio world
-    embedded/         the embedded profile's codecs and evaluators, trained inside the suite
+    train_state.py    the optimizer, EMA and random-number state a resume restores
+    files.py          atomic writes of the files a run leaves behind
+    method.py         the ``Method`` interface the benchmark trains, and FlowBind behind it
+
+This package is the method alone: it imports nothing else from the repository. The benchmark
+that trains and scores it (and the baselines) is ``bench``.
 
 The names below load on first use, so that importing a light submodule (the benchmark's tables,
 say) does not import torch.

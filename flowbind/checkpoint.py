@@ -124,18 +124,6 @@ def read_model_config(path: str | Path) -> FlowBindConfig:
         ) from err
 
 
-def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a FlowBind model from its folder, checking every tensor name and shape."""
-    from flowbind.model import FlowBind
-
-    path = Path(path)
-    if not path.is_dir():
-        raise CheckpointError(f"checkpoint folder {path} does not exist")
-    model = FlowBind(read_model_config(path))
-    load_weights(model, path / "model.safetensors")
-    return model.to(map_location)
-
-
 def load_weights(module: nn.Module, path: Path, device: str | torch.device = "cpu") -> None:
     """Load a safetensors state dict into ``module`` after checking every name and shape."""
     tensors = load_tensors(path, device=device)

@@ -1,10 +1,11 @@
 """The interface every method of the benchmark offers, and FlowBind behind it.
 
-The workflow treats FlowBind and each baseline alike: build it by name from the config, fit it
-on latents and pair tables, translate any subset of modalities into any other, save and load it.
-Adding a method is one module with a ``Method`` subclass plus one line in ``METHODS``.
+The benchmark treats FlowBind and each baseline alike: fit it on latents and pair tables,
+translate any subset of modalities into any other, save and load it. A method is a ``Method``
+subclass; the benchmark's registry (``bench.methods``) builds and loads them by name, so this
+module knows of no baseline.
 
-    method = build_method("flowbind", model={"hidden_dim": 128}, train={"steps": 1500})
+    method = FlowBindMethod(model={"hidden_dim": 128}, train={"steps": 1500})
     report = method.fit(latents, pairs, "results/train/flowbind")
     out = method.translate({"text": z_text}, ["image", "audio"])
 """
@@ -12,7 +13,6 @@ Adding a method is one module with a ``Method`` subclass plus one line in ``METH
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,14 +36,6 @@ from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
 from flowbind.training import TrainConfig, resolve_device, train
 
-# name -> "module:Class"; imported on use so that a method's dependencies stay optional.
-METHODS: dict[str, str] = {
-    "flowbind": "flowbind.method:FlowBindMethod",
-    "text_anchor": "baselines.text_anchor:TextAnchorMethod",
-    "codi": "baselines.codi:CoDiMethod",
-    "omniflow": "baselines.omniflow:OmniFlowMethod",
-    "crossflow": "baselines.crossflow:CrossFlowMethod",
-}
 METHOD_FILE = "method.json"
 
 
@@ -294,24 +286,3 @@ class FlowBindMethod(Method):
         load_weights(method.model, folder / "model" / "model.safetensors")
         method.model.eval()
         return method
-
-
-def method_class(name: str) -> type[Method]:
-    """The Method subclass registered under ``name``."""
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; known methods: {sorted(METHODS)}")
-    module, cls = METHODS[name].split(":")
-    return getattr(importlib.import_module(module), cls)
-
-
-def build_method(name: str, **options: Any) -> Method:
-    """A new, untrained method by name; ``options`` go to its constructor."""
-    return method_class(name)(**options)
-
-
-def load_method(folder: str | Path) -> Method:
-    """Restore whichever method was trained into ``folder``."""
-    path = Path(folder) / METHOD_FILE
-    if not path.is_file():
-        raise CheckpointError(f"{path} is missing; train a method into {folder} first")
-    return method_class(read_json(path)["method"]).load(folder)

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from flowbind.anchor import AnchorEncoder
+from flowbind.checkpoint import CheckpointError, load_weights, read_model_config, save_model
 from flowbind.config import FlowBindConfig
 from flowbind.drift import DriftNet
 from flowbind.normalization import LatentNormalizer
@@ -139,16 +140,17 @@ class FlowBind(nn.Module):
 
     def save(self, path: str | Path) -> Path:
         """Write ``model.safetensors`` and ``config.json`` into the folder ``path``."""
-        from flowbind.checkpoint import save_model
-
         return save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> FlowBind:
         """Restore a model written by ``save``; mismatches raise CheckpointError."""
-        from flowbind.checkpoint import load_model
-
-        return load_model(path, map_location=map_location)
+        path = Path(path)
+        if not path.is_dir():
+            raise CheckpointError(f"checkpoint folder {path} does not exist")
+        model = cls(read_model_config(path))
+        load_weights(model, path / "model.safetensors")
+        return model.to(map_location)
 
 
 def count_parameters(config: FlowBindConfig) -> int:

@@ -22,16 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from flowbind.path import sample_path
-
-if TYPE_CHECKING:
-    from flowbind.model import FlowBind
 
 SCHEMES = ("official", "paper")
 
@@ -94,12 +90,13 @@ def sample_times(n: int, config: ObjectiveConfig, device: torch.device) -> Tenso
 
 
 def flowbind_loss(
-    model: FlowBind, groups: Sequence[Mapping[str, Tensor]], config: ObjectiveConfig
+    model: nn.Module, groups: Sequence[Mapping[str, Tensor]], config: ObjectiveConfig
 ) -> LossTerms:
     """The FlowBind objective on one minibatch.
 
     Args:
-        model: the FlowBind model (its drifts and anchor encoder are used).
+        model: a FlowBind model, or any module with its ``anchor_encoder`` and ``drifts``
+            (modality -> drift network), which are all this objective uses.
         groups: one mapping per pair group (e.g. text-image), modality -> z-scored latents of
             shape (N_g, D) with paired rows. One anchor is sampled per group.
         config: the objective's choices.

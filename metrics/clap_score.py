@@ -1,6 +1,6 @@
 """CLAP score: the CLIP-score function on CLAP audio and text embeddings, x100.
 
-Paper profile: LAION-CLAP; embedded profile: the text_audio contrastive pair. The paper's
+Paper benchmark: LAION-CLAP; embedded benchmark: the text_audio contrastive pair. The paper's
 tables report the cosine x100; like the CLIP score, negative cosines are clipped to 0.
 """
 

@@ -1,8 +1,8 @@
 """Frechet Audio Distance: the Frechet distance of ``metrics.fid`` on audio embeddings.
 
-Paper profile: VGGish embeddings of 16 kHz audio, one 128-d embedding per 0.96 s frame, no PCA
+Paper benchmark: VGGish embeddings of 16 kHz audio, one 128-d embedding per 0.96 s frame, no PCA
 and no post-processing (the frechet_audio_distance / audioldm_eval convention); every frame of
-every clip is one sample. Embedded profile: the audio evaluator's 64-d log-mel features, one per
+every clip is one sample. Embedded benchmark: the audio evaluator's 64-d log-mel features, one per
 clip. Not scaled (no x100).
 """
 

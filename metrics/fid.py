@@ -8,8 +8,8 @@ not grow with the number of samples. The trace of the matrix square root is comp
 of square roots of the eigenvalues of S_a^(1/2) S_b S_a^(1/2), a symmetric positive semi-definite
 matrix with the same eigenvalues as S_a S_b (negative round-off is clipped to zero).
 
-FID is this distance on Inception-v3 pool features in the paper profile (pytorch-fid convention)
-and on the image evaluator's features in the embedded profile. Not scaled (no x100).
+FID is this distance on Inception-v3 pool features in the paper benchmark (pytorch-fid convention)
+and on the image evaluator's features in the embedded benchmark. Not scaled (no x100).
 """
 
 from __future__ import annotations

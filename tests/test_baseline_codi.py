@@ -11,12 +11,12 @@ import yaml
 from safetensors.torch import load_file
 from tiny_pairs import tiny_pairs
 from torch import nn
+from toy_problem import make_toy_problem, retrieval_top1
 
 from baselines.budget import BUDGET_TOLERANCE, flowbind_parameters
 from baselines.codi import NOISE_SEED, CoDiMethod, CoDiModel, CoDiOptions, contrastive_loss
 from flowbind.config import FlowBindConfig
 from flowbind.objective import ObjectiveConfig
-from flowbind.toy import make_toy_problem, retrieval_top1
 
 D = 8
 MODEL = {"latent_dim": D, "hidden_dim": 16, "depth": 1, "encoder_hidden_dim": 16}

@@ -8,13 +8,13 @@ import pytest
 import torch
 import yaml
 from tiny_pairs import tiny_pairs
+from toy_problem import make_toy_problem, r_squared
 
 from baselines.budget import BUDGET_TOLERANCE, flowbind_parameters
 from baselines.omniflow import OmniFlowMethod, OmniFlowModel, OmniFlowOptions
+from bench.methods import load_method
 from flowbind.config import FlowBindConfig
-from flowbind.method import load_method
 from flowbind.objective import ObjectiveConfig
-from flowbind.toy import make_toy_problem, r_squared
 
 D = 8
 TINY = FlowBindConfig(latent_dim=D, hidden_dim=16, depth=1, encoder_hidden_dim=16)

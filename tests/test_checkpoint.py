@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from toy_problem import make_toy_problem
 
 from flowbind import CheckpointError, FlowBind, FlowBindConfig, PairTable, TrainConfig, train
-from flowbind.toy import make_toy_problem
 
 CONFIG = FlowBindConfig(
     latent_dim=4, hidden_dim=16, depth=1, encoder_hidden_dim=8, encoder_depth=1, time_embed_dim=8

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowbind.datasets import (
+from bench.embedded import (
     IA_FRACTIONS,
     SIZES,
     DatasetError,
@@ -17,9 +17,9 @@ from flowbind.datasets import (
     ia_subset,
     load_split,
 )
-from flowbind.datasets.audio import N_SAMPLES, synthesize_audio
-from flowbind.datasets.build import SPLIT_MODALITIES, DataSize, generate_split
-from flowbind.datasets.captions import (
+from bench.embedded.audio import N_SAMPLES, synthesize_audio
+from bench.embedded.build import SPLIT_MODALITIES, DataSize, generate_split
+from bench.embedded.captions import (
     N_REFERENCES,
     SYNONYMS,
     TEMPLATES,
@@ -28,9 +28,9 @@ from flowbind.datasets.captions import (
     render_caption,
     vocabulary,
 )
-from flowbind.datasets.images import render_images
-from flowbind.datasets.spectrogram import griffin_lim, log_mel
-from flowbind.datasets.world import (
+from bench.embedded.images import render_images
+from bench.embedded.spectrogram import griffin_lim, log_mel
+from bench.embedded.world import (
     ATTRIBUTES,
     BY_NAME,
     attribute_table_markdown,

@@ -1,4 +1,4 @@
-"""Codecs and evaluators of the embedded profile: interfaces, loading by name, quality floors.
+"""Codecs and evaluators of the embedded benchmark: interfaces, loading by name, quality floors.
 
 The ``tiny`` profile trains every network for 80-150 steps, so its floors are looser than the
 default profile's; ``test_default_profile_meets_its_floors`` trains the
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from bench.embedded import load_split
+from bench.embedded.__main__ import main
+from bench.embedded.evaluators import ContrastivePair, TextEvaluator
+from bench.embedded.prepare import load_codec, load_evaluator, prepare
+from bench.embedded.world import BY_NAME, attributes_shown_by
 from flowbind.checkpoint import CheckpointError
-from flowbind.datasets import load_split
-from flowbind.datasets.world import BY_NAME, attributes_shown_by
-from flowbind.embedded.__main__ import main
-from flowbind.embedded.evaluators import ContrastivePair, TextEvaluator
-from flowbind.embedded.prepare import load_codec, load_evaluator, prepare
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def test_networks_load_by_name_and_refuse_other_versions(tiny, tmp_path):
     with pytest.raises(CheckpointError, match="version '0'.*Retrain"):
         load_codec(copy, "image")
     shutil.rmtree(copy / "codecs" / "audio")
-    with pytest.raises(CheckpointError, match="python -m flowbind.embedded"):
+    with pytest.raises(CheckpointError, match="python -m bench.embedded"):
         load_codec(copy, "audio")
     (copy / "codecs" / "text" / "weights.safetensors").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="weights.safetensors"):
@@ -139,8 +139,8 @@ def test_default_profile_meets_its_floors(tmp_path):
 
 
 def test_training_is_deterministic_from_the_seed():
-    from flowbind.datasets.build import generate_split
-    from flowbind.embedded.codecs import ImageCodec
+    from bench.embedded.build import generate_split
+    from bench.embedded.codecs import ImageCodec
 
     images = generate_split("codec", 32, seed=0).image
     torch.manual_seed(123)  # the global state before training must not matter
@@ -152,8 +152,8 @@ def test_training_is_deterministic_from_the_seed():
 
 
 def test_embedded_backbones_tell_matched_from_mismatched_outputs(tiny):
+    from bench.embedded.backbones import EmbeddedBackbones
     from metrics.ais import ais
-    from metrics.backbones.embedded import EmbeddedBackbones
     from metrics.clip_score import clip_score
     from metrics.fid import RankWarning, frechet_distance
 

@@ -10,12 +10,12 @@ import flowbind
 # Modules the table, ablation-summary and report jobs import (workflow/scripts/).
 LIGHT = [
     "flowbind",
-    "flowbind.bench.ablations",
-    "flowbind.bench.job",
-    "flowbind.bench.report",
-    "flowbind.bench.report_provenance",
-    "flowbind.bench.tables",
-    "flowbind.datasets",
+    "bench.ablations",
+    "bench.job",
+    "bench.report",
+    "bench.report_provenance",
+    "bench.tables",
+    "bench.embedded",
     "flowbind.files",
     "metrics.cider",
 ]

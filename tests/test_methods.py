@@ -8,11 +8,12 @@ import yaml
 from tiny_pairs import tiny_pairs
 
 from baselines.text_anchor import TextAnchorMethod, TextAnchorModel
-from flowbind.bench.ablations import count_evaluations
-from flowbind.bench.config import validate_config
-from flowbind.bench.tasks import TASKS
+from bench.ablations import count_evaluations
+from bench.config import validate_config
+from bench.methods import METHODS, build_method, load_method
+from bench.tasks import TASKS
 from flowbind.config import FlowBindConfig
-from flowbind.method import METHODS, FitReport, build_method, load_method
+from flowbind.method import FitReport
 from flowbind.objective import ObjectiveConfig
 
 D = 8

@@ -301,7 +301,7 @@ def test_clip_loads_openai_style_checkpoints(clip, tmp_path: Path) -> None:
 
 
 def test_wav2clip_embeddings_do_not_depend_on_the_batch() -> None:
-    pytest.importorskip("wav2clip", reason="wav2clip is an optional paper-profile package")
+    pytest.importorskip("wav2clip", reason="wav2clip is an optional paper-benchmark package")
     model = paper.Wav2ClipAudio(weights=None)
     clips = torch.rand(2, 16000) * 2 - 1
     emb = model(clips)

@@ -19,9 +19,9 @@ from PIL import Image
 from baselines.official.codi import MODULE, PAD_SECONDS, WEIGHTS, CoDiAdapter
 from baselines.official.common import BaselineUnavailableError, UnsupportedTaskError
 from baselines.official.omniflow import OmniFlowAdapter
-from flowbind.bench.generate import read_outputs, write_decoded, write_outputs
-from flowbind.bench.tasks import TASKS, get_task
-from flowbind.datasets.storage import read_wav
+from bench.embedded.storage import read_wav
+from bench.generate import read_outputs, write_decoded, write_outputs
+from bench.tasks import TASKS, get_task
 
 IDS = ["s0", "s1"]
 SOURCES = {

@@ -85,7 +85,7 @@ def test_a_state_of_another_model_is_refused():
 def test_training_in_a_fresh_process_does_not_import_dynamo():
     code = (
         "import sys, numpy as np, torch\n"
-        "from flowbind.embedded.nets import fit\n"
+        "from bench.embedded.nets import fit\n"
         "net = torch.nn.Linear(3, 1)\n"
         "x = torch.randn(8, 3)\n"
         "fit(net, lambda rows: net(x[rows]).pow(2).mean(), 8, 3, 4, 1e-2, 0, 't', False)\n"

@@ -21,15 +21,15 @@ import pytest
 import yaml
 from PIL import Image
 
-from flowbind.bench.config import validate_config
-from flowbind.bench.report import ReportFiles, build_report, duration
-from flowbind.bench.report_gallery import task_gallery
-from flowbind.bench.report_provenance import collect, config_digest, stage_wall_times
-from flowbind.bench.report_tables import pivot_attributes, render_paper_table, render_table
-from flowbind.bench.report_text import ABLATION_TABLES, MAIN_TABLES
-from flowbind.bench.tasks import TASKS
-from flowbind.datasets.storage import write_png
-from flowbind.datasets.world import ATTRIBUTE_NAMES
+from bench.config import validate_config
+from bench.embedded.storage import write_png
+from bench.embedded.world import ATTRIBUTE_NAMES
+from bench.report import ReportFiles, build_report, duration
+from bench.report_gallery import task_gallery
+from bench.report_provenance import collect, config_digest, stage_wall_times
+from bench.report_tables import pivot_attributes, render_paper_table, render_table
+from bench.report_text import ABLATION_TABLES, MAIN_TABLES
+from bench.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

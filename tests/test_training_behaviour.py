@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from toy_problem import make_toy_problem, r_squared
 
 from flowbind import FlowBind, FlowBindConfig, ObjectiveConfig, TrainConfig, train
-from flowbind.toy import make_toy_problem, r_squared
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """Adapters that run the authors' released baseline checkpoints on the suite's test items.
 
     from baselines.official import OmniFlowAdapter
-    from flowbind.datasets.storage import load_split
+    from bench.embedded.storage import load_split
 
     split = load_split("results/embedded/data", "test_ti")
     OmniFlowAdapter(checkpoint="ckpts/v0.5").generate_split("t2i", split)

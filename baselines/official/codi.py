@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from baselines.official.common import BaselineUnavailableError, OfficialAdapter, pcm_to_float
-from flowbind.bench.tasks import TASKS, Task
-from flowbind.datasets.audio import N_SAMPLES, SAMPLE_RATE
-from flowbind.datasets.images import IMAGE_SIZE
+from bench.embedded.audio import N_SAMPLES, SAMPLE_RATE
+from bench.embedded.images import IMAGE_SIZE
+from bench.tasks import TASKS, Task
 
 MODULE = "core.models.model_module_infer"
 INSTALL = (

@@ -5,7 +5,7 @@ call, and writes the outputs where the suite's own methods write theirs:
 
     results/generate/<method>/<task>/{image/<id>.png, audio/<id>.wav, text.json, manifest.csv}
 
-through ``flowbind.bench.generate.write_decoded``, so the evaluate step reads them unchanged.
+through ``bench.generate.write_decoded``, so the evaluate step reads them unchanged.
 Images are resized to the suite's size and audio is resampled to 16 kHz and cut or padded to the
 suite's length, because ``read_outputs`` checks both. The offline tests exercise only this
 plumbing against stand-in modules; they say nothing about the official models themselves.
@@ -21,11 +21,11 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from flowbind.bench.generate import write_decoded
-from flowbind.bench.tasks import Task, get_task
-from flowbind.datasets.audio import N_SAMPLES, SAMPLE_RATE
-from flowbind.datasets.images import IMAGE_SIZE
-from flowbind.datasets.storage import Split
+from bench.embedded.audio import N_SAMPLES, SAMPLE_RATE
+from bench.embedded.images import IMAGE_SIZE
+from bench.embedded.storage import Split
+from bench.generate import write_decoded
+from bench.tasks import Task, get_task
 
 
 class BaselineUnavailableError(RuntimeError):
@@ -150,7 +150,7 @@ class OfficialAdapter(ABC):
         """Run ``task_key`` on every item and write results/generate/<method>/<task>/.
 
         Args:
-            task_key: a suite task, e.g. "t2i" (flowbind.bench.tasks.TASKS).
+            task_key: a suite task, e.g. "t2i" (bench.tasks.TASKS).
             sources: modality -> one entry per id: captions (str), uint8 (N, H, W, 3) images,
                 int16 (N, T) 16 kHz audio; as ``Split`` holds them.
             ids: the test item ids, written to the manifest next to each output.
@@ -179,7 +179,7 @@ class OfficialAdapter(ABC):
     def generate_split(
         self, task_key: str, split: Split, results: str | Path = "results", **overrides: Any
     ) -> Path:
-        """``generate`` on a test split read with ``flowbind.datasets.storage.load_split``."""
+        """``generate`` on a test split read with ``bench.embedded.storage.load_split``."""
         sources = {"text": split.captions, "image": split.image, "audio": split.audio}
         sources = {m: v for m, v in sources.items() if v is not None}
         return self.generate(task_key, sources, split.ids, results, **overrides)

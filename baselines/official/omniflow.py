@@ -42,10 +42,10 @@ from typing import Any
 import numpy as np
 
 from baselines.official.common import BaselineUnavailableError, OfficialAdapter
-from flowbind.bench.tasks import Task
-from flowbind.datasets.audio import N_SAMPLES
-from flowbind.datasets.images import IMAGE_SIZE
-from flowbind.datasets.storage import write_wav
+from bench.embedded.audio import N_SAMPLES
+from bench.embedded.images import IMAGE_SIZE
+from bench.embedded.storage import write_wav
+from bench.tasks import Task
 
 INSTALL = (
     "git clone https://github.com/jacklishufan/OmniFlows && "

@@ -1,4 +1,4 @@
-"""Shared pieces of the paper-profile backbones: weight resolution, strict loading, input checks."""
+"""The paper benchmark's backbones: shared weight resolution, strict loading, input checks."""
 
 from __future__ import annotations
 

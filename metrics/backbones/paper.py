@@ -1,4 +1,4 @@
-"""Feature extractors of the paper profile, each loading its weights from the registry.
+"""Feature extractors of the paper benchmark, each loading its weights from the registry.
 
     InceptionFeatures   FID: Inception-v3 pool3, 2048-d (pytorch-fid convention)   inception.py
     VGGishEmbeddings    FAD: VGGish, one 128-d embedding per 0.96 s of 16 kHz audio  vggish.py
@@ -59,7 +59,7 @@ BACKBONES: dict[str, type[nn.Module]] = {
 
 
 def load_backbone(name: str, **kwargs: Any) -> nn.Module:
-    """Build a paper-profile backbone by name: inception, vggish, clip, wav2clip, clap."""
+    """Build a paper-benchmark backbone by name: inception, vggish, clip, wav2clip, clap."""
     try:
         cls = BACKBONES[name]
     except KeyError:

@@ -1,4 +1,4 @@
-"""One registry of the pretrained weight files the paper profile's metric backbones load.
+"""One registry of the pretrained weight files the paper benchmark's metric backbones load.
 
 Nothing is downloaded at run time. Each entry names the official file, where to get it and, when
 it is published, its sha256. Files live in one folder: ``$FLOWBIND_WEIGHTS`` if set, otherwise
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``list`` | ``download [NAME ...]`` | ``verify [NAME ...]`` (no names: every entry)."""
     parser = argparse.ArgumentParser(
         prog="python -m metrics.backbones.registry",
-        description=f"Weight files of the paper-profile metric backbones (folder: ${ENV_VAR}, "
+        description=f"Weight files of the paper-benchmark metric backbones (folder: ${ENV_VAR}, "
         f"default {DEFAULT_DIR}).",
     )
     parser.add_argument("command", choices=("list", "download", "verify"))

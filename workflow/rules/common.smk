@@ -1,9 +1,9 @@
 # Helpers shared by the rules: the validated config, result paths and per-run settings.
 import shutil
 
-from flowbind.bench.config import ConfigError, validate_config
-from flowbind.bench.tables import METRIC_TABLES, table_tasks
-from flowbind.bench.tasks import FAMILIES, TASKS
+from bench.config import ConfigError, validate_config
+from bench.tables import METRIC_TABLES, table_tasks
+from bench.tasks import FAMILIES, TASKS
 
 try:
     config.update(
@@ -13,17 +13,17 @@ try:
     )
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
-if config["profile"] != "embedded":
+if config["benchmark"] != "embedded":
     raise WorkflowError(
-        "config profile 'paper' is reserved: the paper profile's data, codec and metric-backbone "
-        "loaders exist (flowbind.datasets, metrics.backbones) but are not wired into this "
-        "workflow yet. Use workflow/config/default.yaml (the embedded benchmark)."
+        "config benchmark 'paper' is reserved: its metric backbones exist (metrics.backbones) "
+        "but its codecs and data sets (bench.paper) are not wired into this workflow yet. "
+        "Use workflow/config/default.yaml (the embedded benchmark)."
     )
 
 EMBEDDED = "results/embedded"
 CODEC_MODALITIES = ["image", "audio", "text"]
 EVALUATOR_NAMES = ["image", "audio", "text_image", "text_audio", "audio_image"]
-# The trained networks generation and scoring read; the scripts find the profile folder from
+# The trained networks generation and scoring read; the scripts find the embedded benchmark folder from
 # these paths (<EMBEDDED>/<codecs|evaluators>/<name>/config.json). Jobs wait for these files,
 # not for the `codecs_ready` quality check, so generation overlaps the evaluators' training;
 # only the report needs quality.json.

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import numpy as np
 
-from flowbind.bench.ablations import evaluate_run
-from flowbind.bench.job import job
-from flowbind.embedded.prepare import profile_root
+from bench.ablations import evaluate_run
+from bench.embedded.prepare import profile_root
+from bench.job import job
+from bench.methods import load_method
 from flowbind.files import write_json, write_npz
-from flowbind.method import load_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flowbind.bench.job import job
-from flowbind.bench.tables import read_evaluations
+from bench.job import job
+from bench.tables import read_evaluations
 from flowbind.files import write_json, write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

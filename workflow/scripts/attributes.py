@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.tables import attribute_table, read_evaluations, write_csv
-from flowbind.bench.tasks import TASKS
+from bench.job import job
+from bench.tables import attribute_table, read_evaluations, write_csv
+from bench.tasks import TASKS
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from flowbind.bench.evaluate import anchor_cknna
-from flowbind.bench.job import job
-from flowbind.bench.latents import read_latents
+from bench.evaluate import anchor_cknna
+from bench.job import job
+from bench.latents import read_latents
+from bench.methods import load_method
 from flowbind.files import write_json
-from flowbind.method import load_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 latent_dir = Path(sm.input.latents[0]).parent

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.embedded.prepare import prepare_data
+from bench.embedded.prepare import prepare_data
+from bench.job import job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):

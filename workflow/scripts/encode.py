@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.latents import encode_split
+from bench.job import job
+from bench.latents import encode_split
 from flowbind.files import write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import numpy as np
 
-from flowbind.bench.evaluate import evaluate_task
-from flowbind.bench.generate import read_outputs
-from flowbind.bench.job import job
-from flowbind.bench.tasks import get_task
-from flowbind.datasets.storage import load_split
-from flowbind.embedded.prepare import profile_root
+from bench.embedded.backbones import EmbeddedBackbones
+from bench.embedded.prepare import profile_root
+from bench.embedded.storage import load_split
+from bench.evaluate import evaluate_task
+from bench.generate import read_outputs
+from bench.job import job
+from bench.tasks import get_task
 from flowbind.files import write_json, write_npz
-from metrics.backbones.embedded import EmbeddedBackbones
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 root = profile_root(sm.input.evaluators[0])

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.embedded.prepare import train_evaluator
+from bench.embedded.prepare import train_evaluator
+from bench.job import job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 root = Path(sm.input.manifest).parents[1]

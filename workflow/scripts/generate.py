@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from flowbind.bench.generate import translate_task, write_outputs
-from flowbind.bench.job import job
-from flowbind.bench.latents import read_latents
-from flowbind.bench.tasks import get_task
-from flowbind.embedded.prepare import load_codec, profile_root
-from flowbind.method import load_method
+from bench.embedded.prepare import load_codec, profile_root
+from bench.generate import translate_task, write_outputs
+from bench.job import job
+from bench.latents import read_latents
+from bench.methods import load_method
+from bench.tasks import get_task
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 latent_dir = Path(sm.input.latents[0]).parent

@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from flowbind.bench.ablations import IA_COLUMNS, plot_lines, pooled_row
-from flowbind.bench.job import job
-from flowbind.bench.tables import write_csv
+from bench.ablations import IA_COLUMNS, plot_lines, pooled_row
+from bench.job import job
+from bench.tables import write_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.tables import (
+from bench.job import job
+from bench.tables import (
     METRIC_TABLES,
     metric_table,
     read_evaluations,

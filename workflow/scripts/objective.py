@@ -1,8 +1,8 @@
 """Adapter of the `objective` rule: official vs paper objective, with and without stop-gradient."""
 
-from flowbind.bench.ablations import OBJECTIVE_COLUMNS, pooled_row
-from flowbind.bench.job import job
-from flowbind.bench.tables import write_csv
+from bench.ablations import OBJECTIVE_COLUMNS, pooled_row
+from bench.job import job
+from bench.tables import write_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):

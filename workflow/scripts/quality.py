@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.embedded.prepare import format_quality, measure_quality
+from bench.embedded.prepare import format_quality, measure_quality
+from bench.job import job
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.report import ReportFiles, build_report, write_report
-from flowbind.bench.report_provenance import collect
+from bench.job import job
+from bench.report import ReportFiles, build_report, write_report
+from bench.report_provenance import collect
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 basedir = Path(sm.scriptdir).parents[1]  # the workflow's base dir: its git commit is the code's

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.report_figures import flowbind_figures, plot_loss
-from flowbind.bench.tables import label
-from flowbind.embedded.prepare import profile_root
+from bench.embedded.prepare import profile_root
+from bench.job import job
+from bench.report_figures import flowbind_figures, plot_loss
+from bench.tables import label
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from flowbind.bench.ablations import evaluate_run, plot_lines, solver_label
-from flowbind.bench.job import job
-from flowbind.bench.tables import find, fmt, interval_columns, write_csv
-from flowbind.embedded.prepare import profile_root
-from flowbind.method import load_method
+from bench.ablations import evaluate_run, plot_lines, solver_label
+from bench.embedded.prepare import profile_root
+from bench.job import job
+from bench.methods import load_method
+from bench.tables import find, fmt, interval_columns, write_csv
 
 COLUMNS = {
     "T->I FID": ("t2i", "FID", "", "image"),

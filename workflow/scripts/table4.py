@@ -1,8 +1,8 @@
 """Adapter of the `table4` rule: text anchoring vs FlowBind without image-audio pairs."""
 
-from flowbind.bench.ablations import TABLE4, pooled_row
-from flowbind.bench.job import job
-from flowbind.bench.tables import write_csv
+from bench.ablations import TABLE4, pooled_row
+from bench.job import job
+from bench.tables import write_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):

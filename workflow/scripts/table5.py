@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.tables import table5, write_csv
+from bench.job import job
+from bench.tables import table5, write_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):

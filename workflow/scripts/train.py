@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from flowbind.bench.job import job
-from flowbind.bench.latents import training_data
+from bench.job import job
+from bench.latents import training_data
+from bench.methods import build_method
 from flowbind.files import write_json
-from flowbind.method import build_method
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 s = sm.params.settings

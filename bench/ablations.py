@@ -1,0 +1,197 @@
+"""The ablations: anchor choice (Table 4), I-A fraction (Figure 11), objective, ODE solver.
+
+Training ablations run over several seeds. A cell reports the mean over seeds, the spread
+(``sd``, the standard deviation across seeds; empty for one seed) and a 95 % bootstrap interval
+of the seed mean: per-item scores are averaged over seeds first, then items are resampled.
+Frechet distances have no per-item scores; their interval is the envelope of the seeds' own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bench.tables import find, fmt, item_key
+from metrics.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Run = tuple[Sequence[Mapping[str, Any]], Mapping[str, np.ndarray]]
+
+
+def pooled(
+    runs: Sequence[Run],
+    metric: str,
+    source: str,
+    target: str,
+    attribute: str = "",
+    resamples: int = DEFAULT_RESAMPLES,
+) -> dict[str, float | None]:
+    """Mean, sd and interval of one metric over the runs (one per seed) of a setting."""
+    recs = [find(records, metric, source, target, attribute) for records, _ in runs]
+    values = np.array([r["value"] for r in recs])
+    sd = float(values.std(ddof=1)) if len(values) > 1 else None
+    key = item_key(recs[0])
+    if all(key in items for _, items in runs):
+        per_item = np.mean([items[key] for _, items in runs], axis=0)
+        score = bootstrap_mean(per_item, resamples, seed=0)
+        low, high = score.low, score.high
+    else:
+        low, high = min(r["low"] for r in recs), max(r["high"] for r in recs)
+    return {"value": float(values.mean()), "sd": sd, "low": low, "high": high}
+
+
+def pooled_columns(name: str, cell: Mapping[str, float | None], digits: int = 2) -> dict[str, str]:
+    return {
+        name: fmt(cell["value"], digits),
+        f"{name} sd": fmt(cell["sd"], digits),
+        f"{name} low": fmt(cell["low"], digits),
+        f"{name} high": fmt(cell["high"], digits),
+    }
+
+
+@contextlib.contextmanager
+def count_evaluations(modules: Mapping[str, nn.Module]) -> Iterator[dict[str, int]]:
+    """Count forward calls of each module (drift evaluations of an ODE solve)."""
+    counts = dict.fromkeys(modules, 0)
+    handles = []
+    for name, module in modules.items():
+
+        def hook(*_, name=name):
+            counts[name] += 1
+
+        handles.append(module.register_forward_hook(hook))
+    try:
+        yield counts
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def solver_label(setting: Mapping[str, Any]) -> str:
+    if setting["method"] == "dopri5":
+        return "dopri5"
+    return f"{setting['method']} {setting['steps']}"
+
+
+def plot_lines(
+    path, x, series: Mapping[str, tuple[list, list, list]], xlabel, ylabel, title, log_x
+):
+    """A PNG of lines with interval bands, series[name] = (values, lows, highs); no timestamps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
+    for name, (values, lows, highs) in series.items():
+        ax.plot(x, values, marker="o", label=name)
+        ax.fill_between(x, lows, highs, alpha=0.2)
+    if log_x:
+        ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def evaluate_run(
+    method: Any,
+    tasks: Sequence[str],
+    latent_dir: str | Path,
+    root: str | Path,
+    out_dir: str | Path,
+    solver: Mapping[str, Any],
+    resamples: int = DEFAULT_RESAMPLES,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, np.ndarray], dict[str, float]]:
+    """Generate and score ``tasks`` with ``method``; outputs go to ``out_dir/<task>/``.
+
+    Returns:
+        (records per task, per-item values keyed "<task>|<item key>", drift evaluations per
+        item of each task).
+    """
+    from bench.embedded.backbones import EmbeddedBackbones
+    from bench.embedded.prepare import load_codec
+    from bench.embedded.storage import load_split
+    from bench.evaluate import evaluate_task
+    from bench.generate import read_outputs, translate_task, write_outputs
+    from bench.latents import read_latents
+    from bench.tasks import get_task
+
+    root, latent_dir, out_dir = Path(root), Path(latent_dir), Path(out_dir)
+    codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
+    backbones = EmbeddedBackbones(root)
+    records, items, nfe = {}, {}, {}
+    for key in tasks:
+        task = get_task(key)
+        test = read_latents(latent_dir / f"{task.split}.npz")
+        n = len(test["ids"])
+        with count_evaluations(dict(method.model.drifts)) as counts:
+            latents = translate_task(method, task, test, batch_size=n, **solver)
+        nfe[key] = float(sum(counts.values()))
+        write_outputs(out_dir / key, task, test["ids"], latents, codecs)
+        split = load_split(root / "data", task.split)
+        outputs = read_outputs(out_dir / key, task)
+        records[key], task_items = evaluate_task(task, outputs, split, backbones, resamples)
+        items.update({f"{key}|{k}": v for k, v in task_items.items()})
+    return records, items, nfe
+
+
+def read_run(path: str | Path) -> dict[str, Run]:
+    """task -> (records, per-item values) of a run written by the ablation_eval rule."""
+    path = Path(path)
+    records = json.loads(path.read_text())["records"]
+    with np.load(path.with_suffix(".npz")) as f:
+        items = {k: f[k] for k in f.files}
+    return {
+        task: (
+            recs,
+            {k.split("|", 1)[1]: v for k, v in items.items() if k.split("|", 1)[0] == task},
+        )
+        for task, recs in records.items()
+    }
+
+
+# column -> (task, metric, source, target, attribute)
+TABLE4 = {
+    "I->T CLIP": ("i2t", "CLIP", "image", "text", ""),
+    "A->T CLAP": ("a2t", "CLAP", "audio", "text", ""),
+    "I->A AIS": ("i2a", "AIS", "image", "audio", ""),
+}
+IA_COLUMNS = {
+    "I->A AIS": ("i2a", "AIS", "image", "audio", ""),
+    "A->I AIS": ("a2i", "AIS", "audio", "image", ""),
+    "I->A count (%)": ("i2a", "accuracy", "image", "audio", "count"),
+    "A->I count (%)": ("a2i", "accuracy", "audio", "image", "count"),
+}
+OBJECTIVE_COLUMNS = {
+    "T->I CLIP": ("t2i", "CLIP", "text", "image", ""),
+    "I->T CLIP": ("i2t", "CLIP", "image", "text", ""),
+    "T->A CLAP": ("t2a", "CLAP", "text", "audio", ""),
+    "A->T CLAP": ("a2t", "CLAP", "audio", "text", ""),
+    "I->A AIS": ("i2a", "AIS", "image", "audio", ""),
+    "A->I AIS": ("a2i", "AIS", "audio", "image", ""),
+}
+
+
+def pooled_row(
+    runs: Sequence[str | Path], columns: Mapping[str, tuple], resamples: int = DEFAULT_RESAMPLES
+) -> tuple[dict[str, str], dict[str, dict[str, float | None]]]:
+    """One table row pooled over the seeds' runs: (formatted columns, raw cells)."""
+    loaded = [read_run(p) for p in runs]
+    row, cells = {"Seeds": str(len(loaded))}, {}
+    for name, (task, metric, source, target, attribute) in columns.items():
+        cell = pooled([run[task] for run in loaded], metric, source, target, attribute, resamples)
+        cells[name] = cell
+        row.update(pooled_columns(name, cell))
+    return row, cells

@@ -1,0 +1,160 @@
+"""Splits of the embedded benchmark, generated deterministically from one seed.
+
+Training pairs mirror the paper's partial pairing: text-image, text-audio and image-audio pairs
+come from disjoint scenes and no scene is seen in all three views. Their sizes keep the paper's
+ratio 310 : 96 : 180 (COCO + LAION-COCO : AudioCaps : VGGSound, in thousands). Each pair type has
+its own test set, triplets test one-to-many and many-to-one, and the codecs and evaluators are
+trained on splits of their own, disjoint from all of these.
+
+Every split draws from its own random stream (seed and split name), and each view's nuisance
+from its own child stream, so resizing one split changes no other split and rendering one view
+changes no other view.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from bench.embedded.audio import synthesize_audio
+from bench.embedded.captions import make_captions
+from bench.embedded.images import render_images
+from bench.embedded.storage import Split, write_split
+from bench.embedded.world import sample_attributes
+from flowbind.files import atomic_folder, write_json
+
+DATA_VERSION = "embedded-data/1"
+TRIPLET = ("text", "image", "audio")
+SPLIT_MODALITIES: dict[str, tuple[str, ...]] = {
+    "train_ti": ("text", "image"),
+    "train_ta": ("text", "audio"),
+    "train_ia": ("image", "audio"),
+    "test_ti": ("text", "image"),
+    "test_ta": ("text", "audio"),
+    "test_ia": ("image", "audio"),
+    "test_triplet": TRIPLET,
+    "codec": TRIPLET,
+    "codec_val": TRIPLET,
+    "evaluator": TRIPLET,
+    "evaluator_val": TRIPLET,
+}
+PAIR_SPLITS = {
+    "train_ti": ("text", "image"),
+    "train_ta": ("text", "audio"),
+    "train_ia": ("image", "audio"),
+}
+IA_FRACTIONS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+@dataclass(frozen=True)
+class DataSize:
+    """Scenes per split. Training pairs keep the paper's 310 : 96 : 180 ratio."""
+
+    train_ti: int
+    train_ta: int
+    train_ia: int
+    test: int
+    codec: int
+    codec_val: int
+    evaluator: int
+    evaluator_val: int
+
+    def split_sizes(self) -> dict[str, int]:
+        return {
+            "train_ti": self.train_ti,
+            "train_ta": self.train_ta,
+            "train_ia": self.train_ia,
+            "test_ti": self.test,
+            "test_ta": self.test,
+            "test_ia": self.test,
+            "test_triplet": self.test,
+            "codec": self.codec,
+            "codec_val": self.codec_val,
+            "evaluator": self.evaluator,
+            "evaluator_val": self.evaluator_val,
+        }
+
+
+SIZES = {
+    "default": DataSize(3100, 960, 1800, 500, 3000, 500, 3000, 500),
+    "tiny": DataSize(310, 96, 180, 100, 600, 100, 600, 100),
+}
+
+
+def split_streams(seed: int, split: str) -> dict[str, np.random.Generator]:
+    """Independent generators for a split's attributes and for each view's nuisance."""
+    root = np.random.SeedSequence(entropy=seed, spawn_key=(zlib.crc32(split.encode()),))
+    children = root.spawn(4)
+    return {
+        name: np.random.default_rng(child)
+        for name, child in zip(("attributes", "image", "audio", "text"), children, strict=True)
+    }
+
+
+def generate_split(name: str, n: int, seed: int) -> Split:
+    """Generate one split in memory (uint8 images, int16 audio, reference captions)."""
+    if name not in SPLIT_MODALITIES:
+        raise ValueError(f"unknown split {name!r}; expected one of {sorted(SPLIT_MODALITIES)}")
+    modalities = SPLIT_MODALITIES[name]
+    streams = split_streams(seed, name)
+    attributes = sample_attributes(streams["attributes"], n)
+    prefix = name.replace("_", "-")
+    split = Split(
+        name=name,
+        ids=[f"{prefix}-{i:05d}" for i in range(n)],
+        attributes=attributes,
+        modalities=modalities,
+    )
+    if "text" in modalities:
+        split.references = make_captions(streams["text"], attributes)
+    if "image" in modalities:
+        split.image = render_images(attributes, streams["image"])
+    if "audio" in modalities:
+        split.audio = synthesize_audio(attributes, streams["audio"])
+    return split
+
+
+def resolve_size(size: str | DataSize) -> DataSize:
+    if isinstance(size, DataSize):
+        return size
+    if size not in SIZES:
+        raise ValueError(f"unknown data size {size!r}; expected one of {sorted(SIZES)}")
+    return SIZES[size]
+
+
+def build_dataset(
+    root: str | Path, size: str | DataSize = "default", seed: int = 0, progress: bool = True
+) -> dict[str, Split]:
+    """Generate every split, write it under ``root`` (atomically) and return it in memory."""
+    size_name = size if isinstance(size, str) else "custom"
+    sizes = resolve_size(size).split_sizes()
+    splits: dict[str, Split] = {}
+    with atomic_folder(root) as tmp:
+        for name in tqdm(sizes, desc="data", unit="split", disable=not progress):
+            splits[name] = generate_split(name, sizes[name], seed)
+            write_split(tmp / name, splits[name])
+        write_json(
+            tmp / "dataset.json",
+            {
+                "version": DATA_VERSION,
+                "seed": seed,
+                "size": size_name,
+                "splits": {
+                    name: {"size": sizes[name], "modalities": list(SPLIT_MODALITIES[name])}
+                    for name in sizes
+                },
+            },
+        )
+    return splits
+
+
+def ia_subset(n_pairs: int, fraction: float, seed: int = 0) -> np.ndarray:
+    """Rows of the image-audio training pairs kept at ``fraction`` (nested across fractions)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    order = np.random.default_rng(np.random.SeedSequence([seed, 0x1A])).permutation(n_pairs)
+    return np.sort(order[: int(round(fraction * n_pairs))])

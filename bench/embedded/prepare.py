@@ -1,0 +1,326 @@
+"""Prepare the embedded benchmark: data, codecs, evaluators, and a report of their quality.
+
+    python -m bench.embedded --out results/embedded            # the default size
+    python -m bench.embedded --out /tmp/tiny --size tiny       # seconds, for tests
+
+Writes under ``--out``:
+
+    data/                   the splits (see bench.embedded.storage)
+    codecs/<modality>/      image, audio, text codecs (safetensors + config.json)
+    evaluators/<name>/      image, audio classifiers; text_image, text_audio, audio_image pairs
+    quality.json            evaluator accuracies, codec round-trip accuracies, retrieval, timings
+
+Everything is trained from ``--seed`` and is deterministic on a given machine and thread count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bench.embedded.build import DATA_VERSION, SIZES, build_dataset
+from bench.embedded.codecs import CODECS, DEFAULT_LATENT_DIM, AudioCodec, Codec
+from bench.embedded.evaluators import (
+    PAIRS,
+    AudioEvaluator,
+    ContrastivePair,
+    ImageEvaluator,
+    TextEvaluator,
+    candidate_groups,
+    retrieval_top1,
+)
+from bench.embedded.nets import load_frozen
+from bench.embedded.storage import DatasetError, Split, load_split, read_manifest
+from bench.embedded.world import BY_NAME, shared_attributes
+from flowbind.checkpoint import CheckpointError
+from flowbind.files import atomic_file, write_json
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Optimizer steps of every network of the profile, and the audio decoder's iterations."""
+
+    image_codec: int = 800
+    audio_codec: int = 600
+    text_codec: int = 600
+    image_evaluator: int = 400
+    audio_evaluator: int = 300
+    pair: int = 600
+    griffin_lim_iters: int = 32
+
+
+BUDGETS = {
+    "default": Budget(),
+    # For the tests' plumbing: a fifth to a quarter of the default's steps, and a quarter of the
+    # Griffin-Lim iterations, which dominate the tiny run's generation time.
+    "tiny": Budget(
+        image_codec=150,
+        audio_codec=120,
+        text_codec=150,
+        image_evaluator=100,
+        audio_evaluator=80,
+        pair=120,
+        griffin_lim_iters=8,
+    ),
+}
+
+
+@dataclass
+class Timer:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, fn, *args, **kwargs):
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        self.seconds[name] = round(time.perf_counter() - start, 2)
+        return out
+
+
+# -- loading by name -----------------------------------------------------------------------
+
+
+def profile_root(network_file: str | Path) -> Path:
+    """The profile folder holding a trained network's file: <root>/<codecs|evaluators>/<name>/."""
+    return Path(network_file).parents[2]
+
+
+def load_codec(root: str | Path, modality: str) -> Codec:
+    """The frozen codec of ``modality`` from a prepared profile folder."""
+    if modality not in CODECS:
+        raise ValueError(f"no codec for {modality!r}; expected one of {sorted(CODECS)}")
+    folder = Path(root) / "codecs" / modality
+    if not folder.is_dir():
+        raise CheckpointError(
+            f"{folder} is missing; prepare the profile with `python -m bench.embedded --out {root}`"
+        )
+    return load_frozen(folder, CODECS[modality].NAME)
+
+
+EVALUATORS = ("image", "audio", "text", *PAIRS)
+
+
+def load_evaluator(root: str | Path, name: str):
+    """An evaluator by name: image, audio, text, text_image, text_audio or audio_image."""
+    if name not in EVALUATORS:
+        raise ValueError(f"no evaluator {name!r}; expected one of {EVALUATORS}")
+    if name == "text":
+        return TextEvaluator()
+    folder = Path(root) / "evaluators" / name
+    if not folder.is_dir():
+        raise CheckpointError(
+            f"{folder} is missing; prepare the profile with `python -m bench.embedded --out {root}`"
+        )
+    expected = {"image": ImageEvaluator.NAME, "audio": AudioEvaluator.NAME}
+    return load_frozen(folder, expected.get(name, ContrastivePair.NAME))
+
+
+# -- quality -------------------------------------------------------------------------------
+
+
+def attribute_accuracy(predicted: dict[str, np.ndarray], split: Split) -> dict[str, float]:
+    return {a: round(float(np.mean(predicted[a] == split.attributes[a])), 4) for a in predicted}
+
+
+def retrieval_report(pair: ContrastivePair, split: Split, candidates: int = 100) -> dict:
+    """Top-1 retrieval among ``candidates`` items, both directions, with chance and ceiling.
+
+    Scenes that agree on every attribute the two modalities share cannot be told apart by any
+    model, so besides exact-item top-1 the report gives the attribute-level top-1 (the retrieved
+    item agrees on every shared attribute) and the exact-item ceiling a perfect model would
+    reach by breaking such ties at random.
+    """
+    first, second = pair.modalities
+    view = {"text": split.captions, "image": split.image, "audio": split.audio}
+    a, b = pair.embed(first, view[first]), pair.embed(second, view[second])
+    shared = shared_attributes(first, second)
+    key = np.zeros(len(split), dtype=np.int64)
+    for name in shared:
+        key = key * BY_NAME[name].n + split.attributes[name]
+    groups = candidate_groups(len(split), candidates)
+    n = groups.size
+    attr = ceiling = 0.0
+    for group in groups:
+        best = (a[group] @ b[group].T).argmax(1).numpy()
+        attr += float(np.sum(key[group][best] == key[group]))
+        same = key[group][:, None] == key[group][None, :]
+        ceiling += float(np.sum(1.0 / same.sum(1)))
+    return {
+        "pair": f"{first}-{second}",
+        "shared_attributes": list(shared),
+        "candidates": candidates,
+        "items": n,
+        "top1": round(retrieval_top1(a, b, candidates), 4),
+        "top1_reverse": round(retrieval_top1(b, a, candidates), 4),
+        "top1_attributes": round(attr / n, 4),
+        "top1_ceiling": round(ceiling / n, 4),
+        "chance": round(1 / candidates, 4),
+    }
+
+
+def codec_roundtrip(root: Path, split: Split) -> dict[str, Any]:
+    """Attributes recovered by the evaluators from decode(encode(x)), per modality."""
+    out: dict[str, Any] = {}
+    view = {"text": split.captions, "image": split.image, "audio": split.audio}
+    for modality in CODECS:
+        codec = load_codec(root, modality)
+        decoded = codec.decode(codec.encode(view[modality]))
+        evaluator = load_evaluator(root, modality)
+        out[modality] = attribute_accuracy(evaluator.predict(decoded), split)
+        if modality == "text":
+            out["text_parse_rate"] = round(TextEvaluator.parse_rate(decoded), 4)
+            out["text_exact_match"] = round(
+                float(np.mean([d == c for d, c in zip(decoded, split.captions, strict=True)])), 4
+            )
+    return out
+
+
+# -- the whole preparation -----------------------------------------------------------------
+
+
+def prepare_data(out: str | Path, size: str, seed: int, progress: bool = True) -> None:
+    """Build the data unless ``out/data`` already holds this size, seed and data version."""
+    folder = Path(out) / "data"
+    try:
+        manifest = read_manifest(folder)
+    except DatasetError:
+        manifest = {}
+    found = (manifest.get("size"), manifest.get("seed"), manifest.get("version"))
+    if found != (size, seed, DATA_VERSION):
+        build_dataset(folder, size, seed, progress)
+
+
+def train_codec(
+    out: str | Path,
+    modality: str,
+    size: str = "default",
+    seed: int = 0,
+    latent_dim: int = DEFAULT_LATENT_DIM,
+    progress: bool = True,
+) -> Path:
+    """Train the codec of ``modality`` on the codec split of ``out/data``; returns its folder."""
+    out, budget = Path(out), BUDGETS[size]
+    split = load_split(out / "data", "codec")
+    view = {"text": split.captions, "image": split.image, "audio": split.audio}
+    steps = getattr(budget, f"{modality}_codec")
+    if modality == "audio":
+        net = AudioCodec.train_on(
+            view[modality], latent_dim, steps, seed, progress, budget.griffin_lim_iters
+        )
+    else:
+        net = CODECS[modality].train_on(view[modality], latent_dim, steps, seed, progress)
+    return net.save(out / "codecs" / modality, {"trained_on": "codec", "seed": seed})
+
+
+def train_evaluator(
+    out: str | Path, name: str, size: str = "default", seed: int = 0, progress: bool = True
+) -> Path:
+    """Train evaluator ``name`` on the evaluator split of ``out/data``; returns its folder."""
+    out, budget = Path(out), BUDGETS[size]
+    ev = load_split(out / "data", "evaluator")
+    view = {"text": ev.captions, "image": ev.image, "audio": ev.audio}
+    if name == "image":
+        net = ImageEvaluator.train_on(
+            ev.image, ev.attributes, budget.image_evaluator, seed, progress
+        )
+    elif name == "audio":
+        net = AudioEvaluator.train_on(
+            ev.audio, ev.attributes, budget.audio_evaluator, seed, progress
+        )
+    elif name in PAIRS:
+        f, s = PAIRS[name]
+        net = ContrastivePair.train_on(f, s, {f: view[f], s: view[s]}, budget.pair, seed, progress)
+    else:
+        raise ValueError(f"no trainable evaluator {name!r}; expected image, audio or {list(PAIRS)}")
+    return net.save(out / "evaluators" / name, {"trained_on": "evaluator", "seed": seed})
+
+
+def measure_quality(
+    out: str | Path, size: str, seed: int, latent_dim: int, seconds: dict[str, float]
+) -> dict[str, Any]:
+    """Measure the trained codecs and evaluators on held-out splits; writes quality.json."""
+    out = Path(out)
+    data = out / "data"
+    held_out = load_split(data, "evaluator_val")
+    quality = {
+        "size": size,
+        "seed": seed,
+        "latent_dim": latent_dim,
+        "budget": asdict(BUDGETS[size]),
+        "threads": torch.get_num_threads(),
+        "evaluator_accuracy": {
+            "image": attribute_accuracy(
+                load_evaluator(out, "image").predict(held_out.image), held_out
+            ),
+            "audio": attribute_accuracy(
+                load_evaluator(out, "audio").predict(held_out.audio), held_out
+            ),
+            "text": attribute_accuracy(TextEvaluator().predict(held_out.captions), held_out),
+        },
+        "retrieval": [retrieval_report(load_evaluator(out, n), held_out) for n in PAIRS],
+        "codec_roundtrip": codec_roundtrip(out, load_split(data, "codec_val")),
+        "seconds": dict(seconds),
+    }
+    with atomic_file(out / "quality.json") as tmp:
+        write_json(tmp, quality)
+    return quality
+
+
+def prepare(
+    out: str | Path,
+    size: str = "default",
+    seed: int = 0,
+    latent_dim: int = DEFAULT_LATENT_DIM,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Build data, train codecs and evaluators, measure their quality; returns quality.json."""
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; expected one of {sorted(SIZES)}")
+    out = Path(out)
+    timer = Timer()
+    start = time.perf_counter()
+    timer.run("data", prepare_data, out, size, seed, progress)
+    for modality in CODECS:
+        timer.run(f"{modality}_codec", train_codec, out, modality, size, seed, latent_dim, progress)
+    for name in ("image", "audio", *PAIRS):
+        timer.run(f"{name}_evaluator", train_evaluator, out, name, size, seed, progress)
+    seconds = {**timer.seconds, "data_and_training": round(time.perf_counter() - start, 2)}
+    quality = measure_quality(out, size, seed, latent_dim, seconds)
+    quality["seconds"]["total"] = round(time.perf_counter() - start, 2)
+    with atomic_file(out / "quality.json") as tmp:
+        write_json(tmp, quality)
+    return quality
+
+
+def format_quality(q: dict[str, Any]) -> str:
+    """The quality report as plain text for the terminal."""
+    lines = [f"embedded benchmark, size {q['size']}, seed {q['seed']}, D = {q['latent_dim']}"]
+    lines.append("attribute accuracy of the evaluators on held-out real samples:")
+    for modality, acc in q["evaluator_accuracy"].items():
+        lines.append(f"  {modality:6s} " + ", ".join(f"{a} {v:.3f}" for a, v in acc.items()))
+    lines.append("codec round trip, attributes recovered from decode(encode(x)):")
+    for modality in ("image", "audio", "text"):
+        acc = q["codec_roundtrip"][modality]
+        lines.append(f"  {modality:6s} " + ", ".join(f"{a} {v:.3f}" for a, v in acc.items()))
+    lines.append("contrastive retrieval, top-1 among 100 (chance 0.01):")
+    for r in q["retrieval"]:
+        lines.append(
+            f"  {r['pair']:12s} {r['top1']:.3f} (reverse {r['top1_reverse']:.3f}; ceiling "
+            f"{r['top1_ceiling']:.3f} given ties on {'+'.join(r['shared_attributes'])}; "
+            f"attribute-level {r['top1_attributes']:.3f})"
+        )
+    s = q["seconds"]
+    if "total" in s:  # the one-command preparation times itself; workflow rules log their own
+        lines.append(
+            f"time: {s['data_and_training']:.0f} s for data and training, {s['total']:.0f} s in "
+            "all ("
+            + ", ".join(
+                f"{k} {v:.0f}" for k, v in s.items() if k not in ("total", "data_and_training")
+            )
+            + ")"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Latents of every split under the frozen codecs, and the training pairs built from them.
+
+results/latents/<split>.npz     one (N, D) float32 array per modality of the split, plus ids
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bench.embedded.build import PAIR_SPLITS, ia_subset
+from bench.embedded.prepare import load_codec
+from bench.embedded.storage import load_split
+from flowbind.data import PairTable
+
+LATENT_SPLITS = (*PAIR_SPLITS, "test_ti", "test_ta", "test_ia", "test_triplet")
+
+
+def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
+    """Encode every view of ``split`` of a prepared profile folder with its codec."""
+    data = load_split(Path(root) / "data", split)
+    view = {"text": data.captions, "image": data.image, "audio": data.audio}
+    out = {"ids": np.array(data.ids)}
+    for modality in data.modalities:
+        out[modality] = load_codec(root, modality).encode(view[modality]).numpy()
+    return out
+
+
+def read_latents(path: str | Path) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; run the workflow's encode step first")
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def training_data(
+    latent_dir: str | Path, ia_fraction: float = 1.0, seed: int = 0
+) -> tuple[dict[str, np.ndarray], list[PairTable]]:
+    """Per-modality latent stores and pair tables from the three training pair splits.
+
+    Args:
+        latent_dir: folder with train_ti.npz, train_ta.npz and train_ia.npz.
+        ia_fraction: fraction of image-audio pairs kept (nested across fractions, fixed by the
+            data, not the training seed); 0 drops the image-audio table.
+        seed: the seed of the nested subsets.
+    """
+    parts: dict[str, list[np.ndarray]] = {}
+    pairs = []
+    for split, modalities in PAIR_SPLITS.items():
+        z = read_latents(Path(latent_dir) / f"{split}.npz")
+        rows = np.arange(len(z["ids"]))
+        if modalities == ("image", "audio"):
+            rows = ia_subset(len(rows), ia_fraction, seed)
+            if len(rows) == 0:
+                continue
+        columns = []
+        for m in modalities:
+            start = sum(len(p) for p in parts.get(m, []))
+            parts.setdefault(m, []).append(z[m][rows])
+            columns.append(start + np.arange(len(rows)))
+        pairs.append(PairTable(modalities, np.stack(columns, axis=1)))
+    return {m: np.concatenate(p) for m, p in parts.items()}, pairs

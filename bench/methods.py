@@ -1,0 +1,55 @@
+"""The method registry: every method of the benchmark by name, built and loaded on demand.
+
+    method = build_method("codi", model={"hidden_dim": 128}, train={"steps": 1500})
+    again = load_method("results/train/codi/main/seed0")
+
+Adding a method is one module with a ``flowbind.method.Method`` subclass plus one line in
+``METHODS``; the workflow config's ``methods`` list is checked against this registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowbind.checkpoint import CheckpointError, read_json
+from flowbind.method import METHOD_FILE
+
+if TYPE_CHECKING:
+    from flowbind.method import Method
+
+# name -> "module:Class"; imported on use so that a method's dependencies stay optional.
+METHODS: dict[str, str] = {
+    "flowbind": "flowbind.method:FlowBindMethod",
+    "text_anchor": "baselines.text_anchor:TextAnchorMethod",
+    "codi": "baselines.codi:CoDiMethod",
+    "omniflow": "baselines.omniflow:OmniFlowMethod",
+    "crossflow": "baselines.crossflow:CrossFlowMethod",
+}
+
+
+def check_method_name(name: str) -> str:
+    """``name`` if it is registered; else ValueError listing the registered names."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; known methods: {sorted(METHODS)}")
+    return name
+
+
+def method_class(name: str) -> type[Method]:
+    """The Method subclass registered under ``name``."""
+    module, cls = METHODS[check_method_name(name)].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def build_method(name: str, **options: Any) -> Method:
+    """A new, untrained method by name; ``options`` go to its constructor."""
+    return method_class(name)(**options)
+
+
+def load_method(folder: str | Path) -> Method:
+    """Restore whichever method was trained into ``folder``."""
+    path = Path(folder) / METHOD_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; train a method into {folder} first")
+    return method_class(read_json(path)["method"]).load(folder)

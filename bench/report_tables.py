@@ -1,0 +1,243 @@
+"""The report's tables: CSV rows as HTML, best value in bold, intervals as value ± half-width.
+
+A metric column ``X`` is one with companions ``X low`` and ``X high`` (its 95 % interval); the
+ablations add ``X sd``, the spread across seeds, shown under the value. FID and FAD are lower-is-
+better, every other metric higher-is-better; headers carry the paper's arrows. The ``Codec
+ceiling`` row is an upper bound, not a competitor, so it is never bolded. Beside each table the
+paper's own numbers (results/paper/<table>.csv) are shown, labelled as a different benchmark.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bench.report_html import esc, scroll
+from bench.report_text import PAPER_LABEL
+
+CEILING = "Codec ceiling"
+LOWER_IS_BETTER = ("FID", "FAD")
+COMPANIONS = (" low", " high", " sd")
+
+
+def read_csv(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; run the workflow target that writes it")
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def metric_columns(header: Sequence[str]) -> list[str]:
+    """Columns with an interval: ``X`` such that ``X low`` and ``X high`` are in the header."""
+    return [c for c in header if f"{c} low" in header and f"{c} high" in header]
+
+
+def lower_is_better(column: str) -> bool:
+    return any(m in column.split() for m in LOWER_IS_BETTER)
+
+
+def display(text: str) -> str:
+    """Escaped text with the paper's arrows (→ for ->)."""
+    return esc(text.replace("->", "→"))
+
+
+def heading(column: str, metric: bool) -> str:
+    """The header text, with ↑ / ↓ on metrics."""
+    if not metric:
+        return display(column)
+    return display(column) + (" ↓" if lower_is_better(column) else " ↑")
+
+
+def number(text: str | None) -> float | None:
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def numeric_columns(header: Sequence[str], rows: Sequence[Mapping[str, str]]) -> set[str]:
+    """Columns whose every non-empty cell is a number (right-aligned)."""
+    return {
+        c
+        for c in header
+        if any(r.get(c) for r in rows)
+        and all(number(r.get(c)) is not None for r in rows if r.get(c))
+    }
+
+
+def decimals(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def interval_cell(row: Mapping[str, str], column: str, bold: bool = False) -> str:
+    """``value ± half-width`` with the interval in a tooltip, sd (if any) on a second line.
+
+    A dagger marks a value outside its own interval (Frechet distances and CKNNA: a bootstrap
+    resample holds fewer distinct items, which shifts the interval; see the README).
+    """
+    value, low, high = row.get(column, ""), row.get(f"{column} low"), row.get(f"{column} high")
+    v, lo, hi = number(value), number(low), number(high)
+    if v is None:
+        return '<td class="na">–</td>'
+    text = esc(value)
+    title = ""
+    if lo is not None and hi is not None:
+        text += f' <span class="pm">± {(hi - lo) / 2:.{decimals(value)}f}</span>'
+        title = f' title="95 % interval [{esc(low)}, {esc(high)}]"'
+        if not lo <= v <= hi:
+            text += '<sup class="dagger">†</sup>'
+    if bold:
+        text = f"<strong>{text}</strong>"
+    sd = row.get(f"{column} sd", "")
+    if sd:
+        text += f'<span class="sd">sd {esc(sd)}</span>'
+    return f'<td class="num"{title}>{text}</td>'
+
+
+def plain_cell(text: str, numeric: bool, bold: bool = False) -> str:
+    inner = display(text) if text else "–"
+    inner = f"<strong>{inner}</strong>" if bold else inner
+    return f'<td class="num">{inner}</td>' if numeric else f"<td>{inner}</td>"
+
+
+def best(values: Sequence[float | None], lower: bool) -> set[int]:
+    """Indices of the best value (all of them on a tie); none if no value is a number."""
+    numbers = [v for v in values if v is not None]
+    if not numbers:
+        return set()
+    target = min(numbers) if lower else max(numbers)
+    return {i for i, v in enumerate(values) if v == target}
+
+
+def is_ceiling(row: Mapping[str, str]) -> bool:
+    return CEILING in row.values()
+
+
+def html_table(columns: Sequence[str], heads: Sequence[str], numeric: set[str], body: str) -> str:
+    """A table in a sideways-scrolling wrapper; numeric columns' headers align right."""
+    cells = "".join(
+        f'<th class="num">{h}</th>' if c in numeric else f"<th>{h}</th>"
+        for c, h in zip(columns, heads, strict=True)
+    )
+    return scroll(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def render_table(
+    header: Sequence[str],
+    rows: Sequence[Mapping[str, str]],
+    best_by: str = "column",
+    row_class: Mapping[int, str] | None = None,
+) -> str:
+    """An HTML table of CSV rows, metric columns as ``value ± half-width``.
+
+    Args:
+        header: the CSV header.
+        rows: the CSV rows.
+        best_by: "column" bolds the best row of each metric column (the paper's tables);
+            "row" bolds the best metric column of each row (a pivot, methods as columns).
+        row_class: extra CSS class per row index.
+    """
+    assert best_by in ("column", "row"), f"best_by must be 'column' or 'row', got {best_by!r}"
+    metrics = metric_columns(header)
+    shown = [c for c in header if not (c.endswith(COMPANIONS) and c.rsplit(" ", 1)[0] in metrics)]
+    numeric = numeric_columns(shown, rows) | set(metrics)
+    bold: set[tuple[int, str]] = set()
+    if best_by == "column":
+        for c in metrics:
+            eligible = [None if is_ceiling(r) else number(r.get(c)) for r in rows]
+            bold |= {(i, c) for i in best(eligible, lower_is_better(c))}
+    else:
+        for i, r in enumerate(rows):
+            cols = [c for c in metrics if c != CEILING]
+            found = best([number(r.get(c)) for c in cols], lower=False)
+            bold |= {(i, cols[j]) for j in found}
+    heads = [heading(c, best_by == "column" and c in metrics) for c in shown]
+    body = []
+    for i, r in enumerate(rows):
+        classes = [k for k in ("ceiling" if is_ceiling(r) else "", (row_class or {}).get(i)) if k]
+        cells = [
+            interval_cell(r, c, (i, c) in bold)
+            if c in metrics
+            else plain_cell(r.get(c, ""), c in numeric)
+            for c in shown
+        ]
+        klass = f' class="{" ".join(classes)}"' if classes else ""
+        body.append(f"<tr{klass}>{''.join(cells)}</tr>")
+    return html_table(shown, heads, numeric, "".join(body))
+
+
+def render_paper_table(
+    header: Sequence[str], rows: Sequence[Mapping[str, str]], metrics: Sequence[str]
+) -> str:
+    """The paper's table (no intervals), its best value per metric column in bold."""
+    metrics = [c for c in metrics if c in header]
+    numeric = numeric_columns(header, rows) | set(metrics)
+    bold = set()
+    for c in metrics:
+        bold |= {(i, c) for i in best([number(r.get(c)) for r in rows], lower_is_better(c))}
+    body = "".join(
+        "<tr>"
+        + "".join(plain_cell(r.get(c, ""), c in numeric, (i, c) in bold) for c in header)
+        + "</tr>"
+        for i, r in enumerate(rows)
+    )
+    return html_table(header, [heading(c, c in metrics) for c in header], numeric, body)
+
+
+def pivot_attributes(
+    header: Sequence[str], rows: Sequence[Mapping[str, str]]
+) -> tuple[list[str], list[dict[str, str]], dict[int, str]]:
+    """attributes.csv with one column per method: (header, rows, row classes).
+
+    Rows are (task, target, attribute) in first-seen order; rows whose attribute no source
+    shows get the class "muted".
+    """
+    keys = ("Task", "Target", "Attribute", "Conveyed by source", "Chance (%)")
+    missing = [k for k in (*keys, "Method", "Accuracy (%)") if k not in header]
+    assert not missing, f"attributes.csv lacks columns {missing}"
+    methods = list(dict.fromkeys(r["Method"] for r in rows))
+    names = {**dict(zip(keys, keys, strict=True)), "Conveyed by source": "Conveyed"}
+    out: dict[tuple[str, ...], dict[str, str]] = {}
+    for r in rows:
+        row = out.setdefault(tuple(r[k] for k in keys), {names[k]: r[k] for k in keys})
+        for suffix in ("", " low", " high"):
+            row[r["Method"] + suffix] = r[f"Accuracy (%){suffix}"]
+    pivot_header = [names[k] for k in keys]
+    pivot_header += [m + s for m in methods for s in ("", " low", " high")]
+    pivot_rows = list(out.values())
+    muted = {i: "muted" for i, r in enumerate(pivot_rows) if r["Conveyed"] == "no"}
+    return pivot_header, pivot_rows, muted
+
+
+def table_block(name: str, title: str, description: str, results: Path, paper: Path) -> str:
+    """One table's block: heading, description, our table and, beside it, the paper's."""
+    header, rows = read_csv(results / f"{name}.csv")
+    if name == "attributes":
+        header, rows, classes = pivot_attributes(header, rows)
+        ours = render_table(header, rows, best_by="row", row_class=classes)
+    else:
+        ours = render_table(header, rows)
+    ours_html = f'<div class="ours"><h4>This run</h4>{ours}</div>'
+    paper_html = ""
+    if (paper / f"{name}.csv").is_file():
+        p_header, p_rows = read_csv(paper / f"{name}.csv")
+        paper_table = render_paper_table(p_header, p_rows, metric_columns(header))
+        paper_html = f'<div class="paper"><h4>{esc(PAPER_LABEL)}</h4>{paper_table}</div>'
+    return (
+        f'<div class="table-block" id="{esc(name)}"><h3>{esc(title)}</h3>'
+        f'<p class="intro">{description}</p><div class="pair">{ours_html}{paper_html}</div></div>'
+    )
+
+
+def tables_body(
+    tables: Mapping[str, tuple[str, str]], results: str | Path, paper: str | Path
+) -> str:
+    return "".join(
+        table_block(name, title, description, Path(results), Path(paper))
+        for name, (title, description) in tables.items()
+    )

@@ -1,0 +1,235 @@
+"""The paper's tables from the evaluation records, as CSV rows with 95 % intervals.
+
+Every metric column ``X`` has companion columns ``X low`` and ``X high`` (the 95 % bootstrap
+interval). Rows are methods, named as in the paper; the ``Codec ceiling`` row scores
+decode(encode(x)) of the real targets, the most any method can reach through the frozen codecs.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.embedded.build import PAIR_SPLITS
+from flowbind.files import atomic_file
+
+LABELS = {
+    "flowbind": "FlowBind",
+    "text_anchor": "Text-anchoring",
+    "codi": "CoDi (latent)",
+    "omniflow": "OmniFlow (latent)",
+    "crossflow": "CrossFlow (latent)",
+    "codec_ceiling": "Codec ceiling",
+}
+
+# column -> (task key, metric, source, target); fidelity metrics have no source.
+TABLE2 = {
+    "T->I FID": ("t2i", "FID", "", "image"),
+    "I->T CIDEr": ("i2t", "CIDEr", "", "text"),
+    "T->A FAD": ("t2a", "FAD", "", "audio"),
+    "A->T CIDEr": ("a2t", "CIDEr", "", "text"),
+    "I->A FAD": ("i2a", "FAD", "", "audio"),
+    "A->I FID": ("a2i", "FID", "", "image"),
+}
+TABLE3 = {
+    "T->I CLIP": ("t2i", "CLIP", "text", "image"),
+    "I->T CLIP": ("i2t", "CLIP", "image", "text"),
+    "T->A CLAP": ("t2a", "CLAP", "text", "audio"),
+    "A->T CLAP": ("a2t", "CLAP", "audio", "text"),
+    "I->A AIS": ("i2a", "AIS", "image", "audio"),
+    "A->I AIS": ("a2i", "AIS", "audio", "image"),
+}
+TABLE7 = {
+    "(T+A)->I CLIP": ("ta2i", "CLIP", "text", "image"),
+    "(T+A)->I AIS": ("ta2i", "AIS", "audio", "image"),
+    "(T+I)->A CLAP": ("ti2a", "CLAP", "text", "audio"),
+    "(T+I)->A AIS": ("ti2a", "AIS", "image", "audio"),
+    "(I+A)->T CLIP": ("ia2t", "CLIP", "image", "text"),
+    "(I+A)->T CLAP": ("ia2t", "CLAP", "audio", "text"),
+}
+TABLE8 = {
+    "T->(I+A) CLIP": ("t2ia", "CLIP", "text", "image"),
+    "T->(I+A) CLAP": ("t2ia", "CLAP", "text", "audio"),
+    "I->(T+A) CLIP": ("i2ta", "CLIP", "image", "text"),
+    "I->(T+A) AIS": ("i2ta", "AIS", "image", "audio"),
+    "A->(T+I) CLAP": ("a2ti", "CLAP", "audio", "text"),
+    "A->(T+I) AIS": ("a2ti", "AIS", "audio", "image"),
+}
+METRIC_TABLES = {"table2": TABLE2, "table3": TABLE3, "table7": TABLE7, "table8": TABLE8}
+
+
+def table_tasks(columns: Mapping[str, tuple[str, str, str, str]]) -> list[str]:
+    """The task keys a metric table's columns are scored on, in column order."""
+    return list(dict.fromkeys(task for task, *_ in columns.values()))
+
+
+PAIR_TYPES = {"train_ti": "Text-Image", "train_ta": "Text-Audio", "train_ia": "Audio-Image"}
+
+
+def label(method: str) -> str:
+    return LABELS.get(method, method)
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def find(records: Iterable[Mapping[str, Any]], metric: str, source: str, target: str, attribute=""):
+    """The one record of (metric, source, target, attribute)."""
+    found = [
+        r
+        for r in records
+        if (r["metric"], r["source"], r["target"], r["attribute"])
+        == (metric, source, target, attribute)
+    ]
+    if len(found) != 1:
+        raise KeyError(f"expected one {metric} record {source}->{target}, found {len(found)}")
+    return found[0]
+
+
+def interval_columns(name: str, value, low, high, digits: int = 2) -> dict[str, str]:
+    return {
+        name: fmt(value, digits),
+        f"{name} low": fmt(low, digits),
+        f"{name} high": fmt(high, digits),
+    }
+
+
+def metric_table(
+    columns: Mapping[str, tuple[str, str, str, str]],
+    records: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+) -> list[dict[str, str]]:
+    """One row per method: records[method][task key] -> that task's evaluation records."""
+    rows = []
+    for method, by_task in records.items():
+        row = {"Method": label(method)}
+        for name, (task, metric, source, target) in columns.items():
+            r = find(by_task[task], metric, source, target)
+            row.update(interval_columns(name, r["value"], r["low"], r["high"]))
+        rows.append(row)
+    return rows
+
+
+def table1(reports: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Budget: parameters, training time and device, pairs per combination, joint training."""
+    rows = []
+    for method, r in reports.items():
+        pairs = r["pairs"]
+        rows.append(
+            {
+                "Method": label(method),
+                "Params": str(r["parameters"]),
+                "Training time (s)": fmt(r["wall_time_s"], 0),
+                "Device": r["device"],
+                "Steps": str(r["steps"]),
+                "Batch size": str(r["batch_size"]),
+                "T-I pairs": str(pairs.get("text-image", 0)),
+                "T-A pairs": str(pairs.get("text-audio", 0)),
+                "I-A pairs": str(pairs.get("image-audio", 0)),
+                "T-A-I triplets": "0",
+                "Joint training": "yes" if r["joint"] else "no",
+                "Training stages": str(r["stages"]),
+            }
+        )
+    return rows
+
+
+def table5(scores: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[dict[str, str]]:
+    """CKNNA of the encoder latents and of FlowBind's shared anchors, per modality pair.
+
+    scores[pair][latent] -> {value, low, high}; pair in ("T-A", "A-I"), latent in
+    ("encoder", "shared").
+    """
+    rows = []
+    for latent, name in (("encoder", "Encoder latents"), ("shared", "Shared latent")):
+        row = {"Latent": name}
+        for pair in ("T-A", "A-I"):
+            s = scores[pair][latent]
+            row.update(interval_columns(f"{pair} CKNNA", s["value"], s["low"], s["high"], 4))
+        rows.append(row)
+    return rows
+
+
+def table6(manifest: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Training pairs per pair type, and the test sets."""
+    splits = manifest["splits"]
+    rows = [
+        {
+            "Pair type": PAIR_TYPES[name],
+            "Dataset": f"embedded world, split {name}",
+            "Size": str(splits[name]["size"]),
+            "Use": "training",
+        }
+        for name in PAIR_SPLITS
+    ]
+    for name in ("test_ti", "test_ta", "test_ia", "test_triplet"):
+        modalities = "-".join(m.capitalize() for m in splits[name]["modalities"])
+        rows.append(
+            {
+                "Pair type": modalities,
+                "Dataset": f"embedded world, split {name}",
+                "Size": str(splits[name]["size"]),
+                "Use": "test",
+            }
+        )
+    return rows
+
+
+def attribute_table(
+    records: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]], task_names: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """Ground-truth attribute accuracy (%) per method, task, target and attribute."""
+    rows = []
+    for method, by_task in records.items():
+        for task, recs in by_task.items():
+            for r in recs:
+                if r["kind"] != "attribute":
+                    continue
+                rows.append(
+                    {
+                        "Method": label(method),
+                        "Task": task_names[task],
+                        "Target": r["target"],
+                        "Attribute": r["attribute"],
+                        "Conveyed by source": "yes" if r["conveyed"] else "no",
+                        **interval_columns("Accuracy (%)", r["value"], r["low"], r["high"], 1),
+                        "Chance (%)": fmt(r["chance"], 1),
+                    }
+                )
+    return rows
+
+
+def write_csv(path: str | Path, rows: Sequence[Mapping[str, str]]) -> Path:
+    """Write rows (same keys each) atomically."""
+    path = Path(path)
+    if not rows:
+        raise ValueError(f"no rows to write to {path}")
+    with atomic_file(path) as tmp, tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_evaluations(
+    folder: str | Path, methods: Sequence[str], tasks: Sequence[str]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """records[method][task] from ``folder/<method>/<task>.json``."""
+    import json
+
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for method in methods:
+        out[method] = {}
+        for task in tasks:
+            path = Path(folder) / method / f"{task}.json"
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is missing; run the evaluate step for {method}")
+            out[method][task] = json.loads(path.read_text())["records"]
+    return out
+
+
+def item_key(record: Mapping[str, Any]) -> str:
+    """The npz key of a record's per-item values."""
+    return "/".join(str(record[k]) for k in ("kind", "metric", "source", "target", "attribute"))
