@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from toy_problem import make_toy_problem, r_squared
 
 from baselines.budget import BUDGET_TOLERANCE, flowbind_parameters
 from baselines.crossflow import (
@@ -17,11 +18,10 @@ from baselines.crossflow import (
     flow_key,
     swap_for_guidance,
 )
+from bench.methods import load_method
 from flowbind.config import FlowBindConfig
 from flowbind.data import PairTable
-from flowbind.method import load_method
 from flowbind.objective import ObjectiveConfig
-from flowbind.toy import make_toy_problem, r_squared
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 D = 8
@@ -86,9 +86,16 @@ def test_guidance_scale_one_is_the_conditional_velocity_and_other_scales_are_not
     v_cond = model.drifts[key](x, t, torch.zeros(6, 1))
     v_uncond = model.drifts[key](x, t, torch.ones(6, 1))
     assert (v_cond - v_uncond).abs().max() > 1e-3  # the indicator matters once trained/scrambled
-    torch.testing.assert_close(model.velocity(key, x, t, guidance_scale=1.0), v_cond)
+    # Scale 1 is the conditional velocity itself, computed on the same rows: equal to the bit.
+    assert torch.equal(model.velocity(key, x, t, guidance_scale=1.0), v_cond)
+    # Other scales run the conditional and null rows as one batch of 12, whose matrix products
+    # may round differently from two batches of 6: a float32 round-off tolerance, scaled by the
+    # size of the terms (guidance amplifies v_c - v_u by the scale).
     guided = model.velocity(key, x, t, guidance_scale=3.0)
-    torch.testing.assert_close(guided, v_uncond + 3.0 * (v_cond - v_uncond))
+    expected = v_uncond + 3.0 * (v_cond - v_uncond)
+    eps = torch.finfo(torch.float32).eps
+    scale = 4 * max(v_cond.abs().max().item(), v_uncond.abs().max().item())
+    torch.testing.assert_close(guided, expected, rtol=0, atol=64 * eps * scale)
     assert (guided - v_cond).abs().max() > 1e-3
 
 
