@@ -12,10 +12,10 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.optim import Optimizer
 
 from flowbind.checkpoint import CheckpointError, load_tensors, read_json, save_tensors
 from flowbind.files import write_json
-from flowbind.optim import Adam
 
 STATE_FORMAT = "flowbind-train-state"
 
@@ -28,7 +28,7 @@ class TrainProgress:
     wall_time_s: float = 0.0
 
 
-def optimizer_tensors(optimizer: Adam) -> tuple[dict[str, Tensor], list[dict]]:
+def optimizer_tensors(optimizer: Optimizer) -> tuple[dict[str, Tensor], list[dict]]:
     """Split an optimizer state dict into flat tensors and JSON-ready parameter groups."""
     state = optimizer.state_dict()
     tensors = {
@@ -40,11 +40,27 @@ def optimizer_tensors(optimizer: Adam) -> tuple[dict[str, Tensor], list[dict]]:
     return tensors, state["param_groups"]
 
 
-def restore_optimizer(optimizer: Adam, tensors: dict[str, Tensor], groups: list[dict]) -> None:
+def restore_optimizer(
+    optimizer: Optimizer, tensors: dict[str, Tensor], groups: list[dict]
+) -> None:
+    """Load a state written by ``optimizer_tensors``; CheckpointError if it fits another model.
+
+    ``torch.optim`` checks only the number of parameters, so the shapes of the per-parameter
+    moments are checked here: a state of another model must not load into this one.
+    """
     state: dict[int, dict[str, Tensor]] = {}
     for name, value in tensors.items():
         _, idx, key = name.split(".", 2)
         state.setdefault(int(idx), {})[key] = value
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    for idx, entry in state.items():
+        for key, value in entry.items():
+            if key == "step" or idx >= len(params) or value.shape == params[idx].shape:
+                continue
+            raise CheckpointError(
+                f"optimizer state does not fit this model: {key} of parameter {idx} has shape "
+                f"{tuple(value.shape)}, the parameter {tuple(params[idx].shape)}"
+            )
     try:
         optimizer.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError) as err:
@@ -72,7 +88,7 @@ def write_train_state(
     *,
     progress: TrainProgress,
     train_config: dict[str, Any],
-    optimizer: Adam,
+    optimizer: Optimizer,
     sampler_generator: torch.Generator,
     ema: dict[str, Tensor] | None,
 ) -> None:

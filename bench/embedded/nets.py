@@ -26,7 +26,6 @@ from flowbind.checkpoint import (
     save_tensors,
     write_json,
 )
-from flowbind.optim import Adam
 
 FROZEN_FORMAT = "flowbind-embedded-net"
 
@@ -100,9 +99,9 @@ def fit(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     params = [p for p in module.parameters() if p.requires_grad]
-    optimizer = Adam(params, lr=lr)
+    optimizer = torch.optim.Adam(params, lr=lr, fused=True)
 
-    def cosine(step: int) -> float:  # the factor torch's LambdaLR applied, as lr * factor
+    def cosine(step: int) -> float:  # the learning rate's factor at ``step``
         return 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
 
     batch_size = min(batch_size, n_items)
