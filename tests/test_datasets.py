@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from bench.embedded import (
     IA_FRACTIONS,
@@ -17,7 +18,16 @@ from bench.embedded import (
     ia_subset,
     load_split,
 )
-from bench.embedded.audio import N_SAMPLES, synthesize_audio
+from bench.embedded.audio import (
+    HOP,
+    LOG_FLOOR,
+    N_FFT,
+    N_FRAMES,
+    N_MELS,
+    N_SAMPLES,
+    SAMPLE_RATE,
+    synthesize_audio,
+)
 from bench.embedded.build import SPLIT_MODALITIES, DataSize, generate_split
 from bench.embedded.captions import (
     N_REFERENCES,
@@ -29,7 +39,13 @@ from bench.embedded.captions import (
     vocabulary,
 )
 from bench.embedded.images import render_images
-from bench.embedded.spectrogram import griffin_lim, log_mel
+from bench.embedded.spectrogram import (
+    griffin_lim,
+    log_mel,
+    mel_filterbank,
+    phase_recovery,
+    to_float,
+)
 from bench.embedded.world import (
     ATTRIBUTES,
     BY_NAME,
@@ -207,6 +223,94 @@ def test_griffin_lim_inverts_log_mel_closely():
     again = log_mel(griffin_lim(mel, iterations=32))
     active = mel > mel.amax(dim=(2, 3), keepdim=True) - 6  # within 6 nepers of the peak
     assert (again - mel)[active].abs().mean() < 0.3
+
+
+# -- the log-mel front end against independent computations ---------------------------------
+
+
+def _reference_mel_filterbank() -> np.ndarray:
+    """The hand-written filterbank torchaudio's replaced, in float64: HTK mel scale, 40 Hz to
+    Nyquist, triangles on the STFT bin centres, each scaled by 2 / its width (Slaney's area
+    normalisation)."""
+
+    def hz_to_mel(f):
+        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+    def mel_to_hz(m):
+        return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
+
+    freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
+    edges = mel_to_hz(np.linspace(hz_to_mel(40.0), hz_to_mel(SAMPLE_RATE / 2), N_MELS + 2))
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rise = (freqs[None] - lower) / (centre - lower)
+    fall = (upper - freqs[None]) / (upper - centre)
+    return np.maximum(0.0, np.minimum(rise, fall)) * (2.0 / (upper - lower))
+
+
+def _sines() -> np.ndarray:
+    """Four steady sines, float32 (1, N_SAMPLES)."""
+    t = np.arange(N_SAMPLES) / SAMPLE_RATE
+    partials = ((0.3, 440.0, 0.0), (0.2, 1000.0, 1.0), (0.15, 2500.0, 2.0), (0.1, 5200.0, 0.5))
+    wave = sum(a * np.sin(2 * np.pi * f * t + phase) for a, f, phase in partials)
+    return wave[None].astype(np.float32)
+
+
+def _magnitude(wave) -> torch.Tensor:
+    window = torch.hann_window(N_FFT, dtype=torch.float64)
+    return torch.stft(wave, N_FFT, HOP, window=window, return_complex=True).abs()
+
+
+def test_torchaudio_mel_filterbank_is_the_hand_written_one():
+    ours = mel_filterbank()
+    assert ours.shape == (N_MELS, N_FFT // 2 + 1)
+    reference = _reference_mel_filterbank()
+    # torchaudio computes in float32: measured max difference 7e-8, filters peak at 0.028
+    np.testing.assert_allclose(ours.numpy(), reference, rtol=0, atol=1e-6)
+    assert (ours > 0).any(dim=1).all(), "every filter covers at least one STFT bin"
+
+
+def test_torchaudio_mel_filterbank_matches_librosa():
+    librosa = pytest.importorskip("librosa")
+    reference = librosa.filters.mel(
+        sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=40.0, htk=True, norm="slaney"
+    )
+    np.testing.assert_allclose(mel_filterbank().numpy(), reference, rtol=0, atol=1e-6)
+
+
+def test_log_mel_is_log_of_filtered_stft_magnitude():
+    split = generate_split("test_ta", 4, seed=0)
+    ours = log_mel(split.audio).double()
+    assert ours.shape == (4, 1, N_MELS, N_FRAMES)
+    spectrum = _magnitude(to_float(split.audio).double())  # centred, reflect-padded frames
+    mel = torch.einsum("mf,nft->nmt", torch.from_numpy(_reference_mel_filterbank()), spectrum)
+    reference = torch.log(mel + LOG_FLOOR)
+    assert spectrum.shape[-1] == N_FRAMES - 1
+    torch.testing.assert_close(ours[:, 0, :, :-1], reference, rtol=0, atol=2e-4)  # measured 2e-5
+    assert (ours[..., -1] == np.float32(np.log(LOG_FLOOR))).all()  # the padded frame
+
+
+def test_phase_recovery_rebuilds_the_spectrogram_of_sines():
+    """torchaudio's Griffin-Lim, set up as griffin_lim runs it, from an exact magnitude:
+    spectral convergence ||S' - S|| / ||S|| measured 0.085 at 32 iterations (0.096 at 8)."""
+    wave = torch.from_numpy(_sines())
+    target = _magnitude(wave.double()).float()
+    rebuilt = phase_recovery(iterations=32)(target)
+    assert rebuilt.shape == (1, N_SAMPLES)
+    convergence = torch.linalg.norm(_magnitude(rebuilt.double()) - target) / torch.linalg.norm(
+        target
+    )
+    assert convergence < 0.1
+
+
+def test_griffin_lim_from_log_mel_of_sines_keeps_the_mel_spectrum():
+    """The whole path, mel pseudo-inverse included: spectral convergence in the mel domain
+    measured 0.080 at 32 iterations, the same as the hand-written version."""
+    logmel = log_mel(_sines())
+    wave = griffin_lim(logmel, iterations=32)
+    assert wave.shape == (1, N_SAMPLES) and wave.abs().max() <= 1.0
+    mel, again = torch.exp(logmel) - LOG_FLOOR, torch.exp(log_mel(wave)) - LOG_FLOOR
+    assert torch.linalg.norm(again - mel) / torch.linalg.norm(mel) < 0.1
+    assert torch.equal(wave, griffin_lim(logmel, iterations=32)), "zero-phase start: deterministic"
 
 
 # -- bad files -----------------------------------------------------------------------------
