@@ -38,7 +38,7 @@ from flowbind.method import FitReport, FlowBindMethod, Stage, split_steps
 from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
-from flowbind.solver import integrate
+from flowbind.solver import integrate, solver_options
 
 PRETRAIN_MODALITY = "text"  # OmniFlow is grown from a text-image model: stage 1 sees text pairs
 
@@ -222,7 +222,7 @@ class OmniFlowModel(nn.Module):
             v = self._split(self.velocity(torch.cat(x, dim=1), torch.stack(times, dim=1)))
             return torch.cat([v[m] for m in targets], dim=1)
 
-        options = {"method": self.config.solver, "steps": self.config.solver_steps, **solver}
+        options = solver_options(**solver)
         with inference(self):
             x0 = torch.cat([noise[m] for m in targets], dim=1)
             x1 = integrate(drift, x0, 0.0, 1.0, **options)

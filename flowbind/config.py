@@ -11,7 +11,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-SOLVERS = ("euler", "midpoint", "rk4", "dopri5")
+# Keys that model configs written by earlier versions hold, now generation settings
+# (flowbind.solver.SolverConfig): dropped when such a config is read.
+MOVED_TO_GENERATION = ("solver", "solver_steps")
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,8 @@ class FlowBindConfig:
         encoder_dropout: dropout inside the anchor-encoder blocks.
         anchor_variance: the fixed per-dimension variance of each head's Gaussian; the predicted
             log-variance is discarded, as in the public code.
-        solver: default ODE solver for inference, one of SOLVERS.
-        solver_steps: steps per direction for the fixed-grid solvers (10 in the public code).
+
+    The ODE solver is not a model setting: translations take it from ``flowbind.solver``.
     """
 
     modalities: tuple[str, ...] = ("text", "image", "audio")
@@ -49,8 +51,6 @@ class FlowBindConfig:
     encoder_depth: int = 3
     encoder_dropout: float = 0.1
     anchor_variance: float = 10.0
-    solver: str = "euler"
-    solver_steps: int = 10
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modalities", tuple(self.modalities))
@@ -59,7 +59,7 @@ class FlowBindConfig:
             problems.append("modalities is empty; give at least one modality name")
         if len(set(self.modalities)) != len(self.modalities):
             problems.append(f"modalities {self.modalities} contains duplicates")
-        for name in ("latent_dim", "hidden_dim", "time_embed_dim", "solver_steps"):
+        for name in ("latent_dim", "hidden_dim", "time_embed_dim"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("depth", "encoder_depth"):
@@ -70,8 +70,6 @@ class FlowBindConfig:
                 problems.append(f"{name} must lie in [0, 1), got {getattr(self, name)}")
         if self.anchor_variance <= 0:
             problems.append(f"anchor_variance must be > 0, got {self.anchor_variance}")
-        if self.solver not in SOLVERS:
-            problems.append(f"solver {self.solver!r} is unknown; choose one of {SOLVERS}")
         if problems:
             raise ValueError("invalid FlowBindConfig: " + "; ".join(problems))
 
@@ -87,6 +85,7 @@ class FlowBindConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowBindConfig:
         known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in data.items() if k not in MOVED_TO_GENERATION}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(

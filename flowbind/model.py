@@ -81,8 +81,7 @@ class FlowBind(nn.Module):
             raise KeyError(f"unknown modality {modality!r}; this model has {list(self.modalities)}")
 
     def _solve(self, modality: str, x: Tensor, t_start: float, t_end: float, **solver) -> Tensor:
-        options = {"method": self.config.solver, "steps": self.config.solver_steps, **solver}
-        return integrate(self.drifts[modality], x, t_start, t_end, **options)
+        return integrate(self.drifts[modality], x, t_start, t_end, **solver)
 
     def encode(self, modality: str, z: Tensor, **solver) -> Tensor:
         """Map raw latents of one modality to anchors (ODE from t = 1 to t = 0).

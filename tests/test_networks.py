@@ -80,9 +80,14 @@ def test_modality_dropout_is_decided_once_per_group_and_never_drops_all():
 
 
 def test_config_rejects_bad_values_by_name():
-    with pytest.raises(ValueError, match="solver 'heun'"):
-        FlowBindConfig(solver="heun")
     with pytest.raises(ValueError, match="anchor_variance"):
         FlowBindConfig(anchor_variance=0)
     with pytest.raises(ValueError, match="unknown FlowBindConfig fields"):
         FlowBindConfig.from_dict({"latent_dim": 8, "width": 3})
+
+
+def test_a_config_written_with_solver_settings_still_reads_without_them():
+    """Earlier versions kept the ODE solver in the model config; it is a generation setting."""
+    old = {**FlowBindConfig(latent_dim=8).to_dict(), "solver": "rk4", "solver_steps": 3}
+    assert FlowBindConfig.from_dict(old) == FlowBindConfig(latent_dim=8)
+    assert "solver" not in FlowBindConfig().to_dict()

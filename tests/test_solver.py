@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from flowbind.solver import integrate
+from flowbind.solver import integrate, solver_options
 
 FIXED_GRID = ("euler", "midpoint", "rk4")
 ALL = (*FIXED_GRID, "dopri5")
@@ -81,3 +81,12 @@ def test_euler_costs_one_drift_evaluation_per_step():
 def test_unknown_solver_is_refused_by_name():
     with pytest.raises(ValueError, match="'heun'.*euler"):
         integrate(lambda x, t: x, x0(), 0.0, 1.0, method="heun")
+    with pytest.raises(ValueError, match="unknown ODE solver options \\['step'\\]"):
+        integrate(lambda x, t: x, x0(), 0.0, 1.0, step=3)
+    with pytest.raises(ValueError, match="integer >= 1, got 2.0"):
+        integrate(lambda x, t: x, x0(), 0.0, 1.0, steps=2.0)
+
+
+def test_solver_options_fill_the_defaults_in_one_place():
+    assert solver_options() == {"method": "euler", "steps": 10, "atol": 1e-5, "rtol": 1e-5}
+    assert solver_options(steps=4)["steps"] == 4 and solver_options(steps=4)["method"] == "euler"

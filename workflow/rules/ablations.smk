@@ -40,10 +40,7 @@ rule ablation_eval:
         gpu=GPU_JOBS,
     params:
         tasks=ONE_TO_ONE,
-        solver={
-            "method": config["model"]["solver"],
-            "steps": config["model"]["solver_steps"],
-        },
+        solver=config["generation"],
         resamples=config["evaluation"]["bootstrap_resamples"],
     script:
         "../scripts/ablation_eval.py"

@@ -18,9 +18,6 @@ for group, group_tasks in TASK_GROUPS.items():
             gpu=GPU_JOBS,
         params:
             tasks=list(group_tasks),
-            solver={
-                "method": config["model"]["solver"],
-                "steps": config["model"]["solver_steps"],
-            },
+            solver=config["generation"],
         script:
             "../scripts/generate.py"

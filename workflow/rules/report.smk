@@ -30,10 +30,7 @@ rule report_figures:
         "../../environment.yml"
     params:
         methods=config["methods"],
-        solver={
-            "method": config["model"]["solver"],
-            "steps": config["model"]["solver_steps"],
-        },
+        solver=config["generation"],
     script:
         "../scripts/report_figures.py"
 
