@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.tables import find, fmt, item_key
+from bench.tables import find, fmt, interval_columns, item_key
 from metrics.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean
 
 if TYPE_CHECKING:
@@ -195,3 +195,98 @@ def pooled_row(
         cells[name] = cell
         row.update(pooled_columns(name, cell))
     return row, cells
+
+
+# -- the ablation tables and their figures (the workflow scripts only read and write) ---------
+
+# The solver sweep's columns: name -> (task, metric, source, target); the first two are plotted.
+SOLVER_COLUMNS = {
+    "T->I FID": ("t2i", "FID", "", "image"),
+    "T->I CLIP": ("t2i", "CLIP", "text", "image"),
+    "A->T CIDEr": ("a2t", "CIDEr", "", "text"),
+    "I->A AIS": ("i2a", "AIS", "image", "audio"),
+}
+SOLVER_PLOTTED = ("T->I CLIP", "I->A AIS")
+
+
+def series_of(
+    cells: Sequence[Mapping[str, Mapping[str, float | None]]], names: Sequence[str]
+) -> dict[str, tuple[list, list, list]]:
+    """plot_lines' series from one cell dict per x value: name -> (values, lows, highs)."""
+    return {
+        name: tuple([c[name][k] for c in cells] for k in ("value", "low", "high")) for name in names
+    }
+
+
+def solver_sweep(
+    method: Any,
+    solvers: Sequence[Mapping[str, Any]],
+    tasks: Sequence[str],
+    latent_dir: str | Path,
+    root: str | Path,
+    out_dir: str | Path,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> tuple[list[dict[str, str]], list[float], dict[str, tuple[list, list, list]]]:
+    """Score ``method`` once per solver setting: (table rows, x: T->I drift evaluations, series).
+
+    Each setting's outputs go to ``out_dir/<label>/``; the series are sorted by x.
+    """
+    rows, points = [], []
+    for setting in solvers:
+        label = solver_label(setting)
+        out = Path(out_dir) / label.replace(" ", "-")
+        records, _, nfe = evaluate_run(method, tasks, latent_dir, root, out, setting, resamples)
+        row = {"Solver": label, "Drift evaluations (T->I)": fmt(nfe["t2i"], 0)}
+        found = {name: find(records[spec[0]], *spec[1:]) for name, spec in SOLVER_COLUMNS.items()}
+        for name, r in found.items():
+            row.update(interval_columns(name, r["value"], r["low"], r["high"]))
+        rows.append(row)
+        points.append((nfe["t2i"], found))
+        print(row)
+    points.sort(key=lambda p: p[0])
+    return rows, [p[0] for p in points], series_of([p[1] for p in points], SOLVER_PLOTTED)
+
+
+def ia_fraction_rows(
+    runs: Mapping[str, Sequence[str | Path]],
+    fits: Mapping[str, str | Path],
+    resamples: int = DEFAULT_RESAMPLES,
+) -> tuple[list[dict[str, str]], list[int], dict[str, tuple[list, list, list]]]:
+    """The I-A fraction curve (the paper's Figure 11): (rows, x: percent kept, AIS series).
+
+    Args:
+        runs: percent kept -> the seeds' ablation_eval records.
+        fits: percent kept -> the first seed's training folder (its fit.json has the pair count).
+    """
+    rows, cells = [], []
+    for percent in sorted(runs, key=int):
+        fit = json.loads((Path(fits[percent]) / "fit.json").read_text())
+        row, cell = pooled_row(runs[percent], IA_COLUMNS, resamples)
+        pairs = str(fit["pairs"].get("image-audio", 0))
+        rows.append({"I-A pairs (%)": str(percent), "I-A pairs": pairs, **row})
+        cells.append(cell)
+    x = [int(r["I-A pairs (%)"]) for r in rows]
+    return rows, x, series_of(cells, ("I->A AIS", "A->I AIS"))
+
+
+def objective_rows(
+    runs: Mapping[str, Sequence[str | Path]],
+    objectives: Mapping[str, Mapping[str, Any]],
+    resamples: int = DEFAULT_RESAMPLES,
+) -> list[dict[str, str]]:
+    """Official vs paper objective, with and without stop-gradient: one row per setting."""
+    rows = []
+    for name, setting_runs in runs.items():
+        setting = objectives[name]
+        row, _ = pooled_row(setting_runs, OBJECTIVE_COLUMNS, resamples)
+        stop_grad = "no" if setting["no_stop_grad"] else "yes"
+        rows.append({"Objective": name, "Scheme": setting["scheme"], "Stop-gradient": stop_grad})
+        rows[-1].update(row)
+    return rows
+
+
+def table4_rows(
+    settings: Sequence[tuple[str, Sequence[str | Path]]], resamples: int = DEFAULT_RESAMPLES
+) -> list[dict[str, str]]:
+    """Table 4 from (row label, the seeds' runs) pairs: text anchoring against FlowBind."""
+    return [{"Method": label, **pooled_row(runs, TABLE4, resamples)[0]} for label, runs in settings]

@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from bench.methods import METHODS
+
 
 class ConfigError(ValueError):
     """The workflow configuration is invalid."""
@@ -52,11 +54,23 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path) -> dict[
             + "\n".join(lines)
             + f"\nSee {schema_path} for every key, its meaning and its default."
         )
+    problems = [
+        f"  methods[{i}]: {name!r} is not a registered method; known: {sorted(METHODS)}"
+        for i, name in enumerate(filled["methods"])
+        if name not in METHODS
+    ]
+    problems += [
+        f"  baselines.{name}: {name!r} is not a registered method; known: {sorted(METHODS)}"
+        for name in filled.get("baselines", {})
+        if name not in METHODS
+    ]
     if filled["train"]["checkpoint_every"] % filled["train"]["log_every"]:
-        raise ConfigError(
-            "invalid workflow configuration:\n  train.checkpoint_every: must be a multiple of "
+        problems.append(
+            "  train.checkpoint_every: must be a multiple of "
             f"train.log_every ({filled['train']['log_every']})"
         )
+    if problems:
+        raise ConfigError("invalid workflow configuration:\n" + "\n".join(problems))
     return _sorted(filled)
 
 

@@ -14,8 +14,6 @@ from bench.embedded.prepare import load_codec
 from bench.embedded.storage import load_split
 from flowbind.data import PairTable
 
-LATENT_SPLITS = (*PAIR_SPLITS, "test_ti", "test_ta", "test_ia", "test_triplet")
-
 
 def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
     """Encode every view of ``split`` of a prepared profile folder with its codec."""

@@ -13,10 +13,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowbind.checkpoint import CheckpointError, read_json
-from flowbind.method import METHOD_FILE
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported on use: the workflow checks names against METHODS
     from flowbind.method import Method
 
 # name -> "module:Class"; imported on use so that a method's dependencies stay optional.
@@ -49,6 +46,9 @@ def build_method(name: str, **options: Any) -> Method:
 
 def load_method(folder: str | Path) -> Method:
     """Restore whichever method was trained into ``folder``."""
+    from flowbind.checkpoint import CheckpointError, read_json
+    from flowbind.method import METHOD_FILE
+
     path = Path(folder) / METHOD_FILE
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; train a method into {folder} first")

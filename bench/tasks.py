@@ -66,7 +66,6 @@ TASKS: dict[str, Task] = {
         _task("ia", "t", "test_triplet"),
     )
 }
-TEST_SPLITS = ("test_ti", "test_ta", "test_ia", "test_triplet")
 
 
 def _family(task: Task) -> str:

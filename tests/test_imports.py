@@ -11,7 +11,9 @@ import flowbind
 LIGHT = [
     "flowbind",
     "bench.ablations",
+    "bench.config",
     "bench.job",
+    "bench.methods",
     "bench.report",
     "bench.report_provenance",
     "bench.tables",

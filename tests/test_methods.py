@@ -9,7 +9,7 @@ from tiny_pairs import tiny_pairs
 
 from baselines.text_anchor import TextAnchorMethod, TextAnchorModel
 from bench.ablations import count_evaluations
-from bench.config import validate_config
+from bench.config import ConfigError, validate_config
 from bench.methods import METHODS, build_method, load_method
 from bench.tasks import TASKS
 from flowbind.config import FlowBindConfig
@@ -108,3 +108,14 @@ def test_every_method_has_flowbinds_parameter_budget_at_the_workflow_configs(con
         options = config["baselines"].get(name, {})
         count = build_method(name, model=model, options=options).num_parameters()
         assert abs(count - budget) <= 0.10 * budget, (name, count, budget)
+
+
+def test_config_method_names_are_checked_against_the_registry(monkeypatch):
+    root = Path(__file__).resolve().parents[1] / "workflow"
+    config = yaml.safe_load((root / "config" / "tiny.yaml").read_text())
+    config["methods"] = ["flowbind", "mine"]
+    schema = root / "schemas" / "config.schema.yaml"
+    with pytest.raises(ConfigError, match=r"methods\[1\]: 'mine' is not a registered method"):
+        validate_config(config, schema)
+    monkeypatch.setitem(METHODS, "mine", "my_package.module:MyMethod")  # one line to register
+    assert validate_config(config, schema)["methods"] == ["flowbind", "mine"]

@@ -1,6 +1,7 @@
 """The Snakemake workflow: planning of every target, config validation, a tiny run end to end."""
 
 import csv
+import json
 import math
 import subprocess
 import sys
@@ -196,7 +197,7 @@ def test_ablation_scores_of_the_main_run_equal_generating_them_again(tiny_run, t
 
     results = tiny_run / "results"
     tiny = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
-    solver = {"method": tiny["model"]["solver"], "steps": tiny["model"]["solver_steps"]}
+    solver = tiny["generation"]
     copied = read_run(results / "ablations" / "evaluate" / "flowbind" / "main" / "seed0.json")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -219,6 +220,23 @@ def test_ablation_scores_of_the_main_run_equal_generating_them_again(tiny_run, t
         assert sorted(copied_items) == sorted(fresh)
         for name, values in fresh.items():
             np.testing.assert_array_equal(copied_items[name], values)
+
+
+def test_a_generation_change_reruns_generation_and_scoring_never_a_training(tiny_run, tmp_path):
+    """The ODE solver is a generation setting: no training job may depend on it."""
+    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    config["generation"] = {"method": "midpoint", "steps": config["generation"]["steps"] + 1}
+    changed = tmp_path / "tiny-midpoint.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    result = snakemake(tiny_run, "-n", "--cores", "2", "--configfile", str(changed))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = planned_rules(result.stdout)
+    assert {"generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
+    assert not rules & {"train", "codec", "evaluator", "encode"}, rules
+    model_config = json.loads(
+        (tiny_run / "results/train/flowbind/main/seed0/model/config.json").read_text()
+    )
+    assert not {"solver", "solver_steps"} & set(model_config["config"])
 
 
 def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(tiny_run):

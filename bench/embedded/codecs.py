@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bench.embedded.captions import max_caption_words, vocabulary
+from bench.embedded.catalog import CODEC_MODALITIES
 from bench.embedded.nets import (
     Frozen,
     batched,
@@ -321,4 +322,4 @@ class TextCodec(Codec):
         return codec
 
 
-CODECS = {"image": ImageCodec, "audio": AudioCodec, "text": TextCodec}
+CODECS = dict(zip(CODEC_MODALITIES, (ImageCodec, AudioCodec, TextCodec), strict=True))

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bench.embedded.captions import max_caption_words, parse_caption, vocabulary
+from bench.embedded.catalog import CONTRASTIVE_PAIRS
 from bench.embedded.codecs import PAD, Tokenizer, image_tensor
 from bench.embedded.nets import Frozen, batched, conv_encoder, fit, fit_mel_scaling
 from bench.embedded.spectrogram import log_mel
@@ -246,11 +247,7 @@ class _AudioTower(nn.Module):
         return self.net(x)
 
 
-PAIRS = {
-    "text_image": ("text", "image"),
-    "text_audio": ("text", "audio"),
-    "audio_image": ("audio", "image"),
-}
+PAIRS = CONTRASTIVE_PAIRS
 
 
 class ContrastivePair(Frozen):

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from bench.embedded.build import DATA_VERSION, SIZES, build_dataset
+from bench.embedded.catalog import EVALUATORS, TRAINED_EVALUATORS
 from bench.embedded.codecs import CODECS, DEFAULT_LATENT_DIM, AudioCodec, Codec
 from bench.embedded.evaluators import (
     PAIRS,
@@ -99,9 +100,6 @@ def load_codec(root: str | Path, modality: str) -> Codec:
             f"{folder} is missing; prepare the profile with `python -m bench.embedded --out {root}`"
         )
     return load_frozen(folder, CODECS[modality].NAME)
-
-
-EVALUATORS = ("image", "audio", "text", *PAIRS)
 
 
 def load_evaluator(root: str | Path, name: str):
@@ -286,7 +284,7 @@ def prepare(
     timer.run("data", prepare_data, out, size, seed, progress)
     for modality in CODECS:
         timer.run(f"{modality}_codec", train_codec, out, modality, size, seed, latent_dim, progress)
-    for name in ("image", "audio", *PAIRS):
+    for name in TRAINED_EVALUATORS:
         timer.run(f"{name}_evaluator", train_evaluator, out, name, size, seed, progress)
     seconds = {**timer.seconds, "data_and_training": round(time.perf_counter() - start, 2)}
     quality = measure_quality(out, size, seed, latent_dim, seconds)

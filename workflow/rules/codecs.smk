@@ -30,7 +30,7 @@ rule evaluator:
     log:
         "results/logs/evaluator_{name}.log",
     wildcard_constraints:
-        name="|".join(EVALUATOR_NAMES),
+        name="|".join(TRAINED_EVALUATORS),
     conda:
         "../../environment.yml"
     params:

@@ -3,6 +3,7 @@ import shutil
 
 from bench.config import ConfigError, validate_config
 from bench.tables import METRIC_TABLES, table_tasks
+from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
 from bench.tasks import FAMILIES, TASKS
 
 try:
@@ -21,8 +22,6 @@ if config["benchmark"] != "embedded":
     )
 
 EMBEDDED = "results/embedded"
-CODEC_MODALITIES = ["image", "audio", "text"]
-EVALUATOR_NAMES = ["image", "audio", "text_image", "text_audio", "audio_image"]
 # The trained networks generation and scoring read; the scripts find the embedded benchmark folder from
 # these paths (<EMBEDDED>/<codecs|evaluators>/<name>/config.json). Jobs wait for these files,
 # not for the `codecs_ready` quality check, so generation overlaps the evaluators' training;
@@ -31,17 +30,8 @@ CODEC_FILES = expand(
     f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
 )
 EVALUATOR_FILES = expand(
-    f"{EMBEDDED}/evaluators/{{name}}/config.json", name=EVALUATOR_NAMES
+    f"{EMBEDDED}/evaluators/{{name}}/config.json", name=TRAINED_EVALUATORS
 )
-LATENT_SPLITS = [
-    "train_ti",
-    "train_ta",
-    "train_ia",
-    "test_ti",
-    "test_ta",
-    "test_ia",
-    "test_triplet",
-]
 MAIN_SEED = config["seeds"][0]
 ONE_TO_ONE = list(FAMILIES["one_to_one"])
 SCORED = config["methods"] + ["codec_ceiling"]

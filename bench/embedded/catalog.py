@@ -1,0 +1,25 @@
+"""What the embedded benchmark trains and encodes, by name.
+
+Torch-free, so that the workflow plans its jobs from these names (workflow/rules/common.smk)
+without starting torch; the networks themselves (codecs.py, evaluators.py) are keyed by them.
+"""
+
+from __future__ import annotations
+
+from bench.embedded.build import PAIR_SPLITS
+
+# One frozen codec per modality: encode to (N, D) latents, decode back to data.
+CODEC_MODALITIES = ("image", "audio", "text")
+# The contrastive pairs behind the CLIP score, the CLAP score and AIS: name -> (first, second).
+CONTRASTIVE_PAIRS = {
+    "text_image": ("text", "image"),
+    "text_audio": ("text", "audio"),
+    "audio_image": ("audio", "image"),
+}
+# Every evaluator, and those with weights: the text evaluator is the caption grammar's exact
+# parser, so it has nothing to train.
+EVALUATORS = ("image", "audio", "text", *CONTRASTIVE_PAIRS)
+TRAINED_EVALUATORS = tuple(name for name in EVALUATORS if name != "text")
+# The test splits of the translation tasks, and every split the workflow encodes to latents.
+TEST_SPLITS = ("test_ti", "test_ta", "test_ia", "test_triplet")
+LATENT_SPLITS = (*PAIR_SPLITS, *TEST_SPLITS)
