@@ -13,13 +13,14 @@ PNGs are written without timestamps, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from bench.tables import read_rows
 
 MARKERS = {"text": "o", "image": "s", "audio": "^"}
 
@@ -59,8 +60,8 @@ def loss_logs(run: str | Path) -> list[tuple[str, list[dict[str, float]]]]:
         raise FileNotFoundError(f"{run} holds no loss.csv; train the method first")
     out = []
     for path in paths:
-        with path.open(newline="") as f:
-            rows = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(f)]
+        _, table = read_rows(path, "train the method first")
+        rows = [{k: float(v) for k, v in r.items() if v != ""} for r in table]
         out.append(("" if path.parent == run else path.parent.name, rows))
     return out
 

@@ -7,7 +7,6 @@ decode(encode(x)) of the real targets, the most any method can reach through the
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -202,15 +201,57 @@ def attribute_table(
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping[str, str]]) -> Path:
-    """Write rows (same keys each) atomically."""
+    """Write rows (same keys each) atomically, through a pandas DataFrame.
+
+    The header is the first row's keys; a row may leave a key out (an empty cell) but not add
+    one. Cells are written as given, minimally quoted, one ``\n`` per line: the same bytes as
+    ``csv.DictWriter(..., lineterminator="\n")``.
+    """
     path = Path(path)
     if not rows:
         raise ValueError(f"no rows to write to {path}")
-    with atomic_file(path) as tmp, tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    columns = list(rows[0])
+    for i, row in enumerate(rows):
+        extra = [k for k in row if k not in columns]
+        if extra:
+            raise ValueError(f"row {i} of {path} has columns {extra} that row 0 lacks")
+    import pandas as pd  # on use: the Snakefile imports this module to plan, and writes nothing
+
+    # dtype=object keeps every cell as given (no float or string dtype inference).
+    frame = pd.DataFrame([dict(r) for r in rows], columns=columns, dtype=object)
+    with atomic_file(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
+        frame.to_csv(f, index=False, lineterminator="\n")
     return path
+
+
+def read_rows(
+    path: str | Path, missing: str = "run the workflow target that writes it"
+) -> tuple[list[str], list[dict[str, str]]]:
+    """A result CSV's header and rows, every cell the string it was written as.
+
+    Read with pandas as text (``dtype=str``) with no NA conversion, so "NA", "nan" and empty
+    cells stay as written; a short row's missing cells read as "". An empty file has no header
+    and no rows.
+
+    Args:
+        path: the CSV.
+        missing: what to do when it is missing, for the error message.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; {missing}")
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, index_col=False, encoding="utf-8"
+        )
+    except pd.errors.EmptyDataError:
+        return [], []
+    header = [str(c) for c in frame.columns]
+    return header, [
+        dict(zip(header, r, strict=True)) for r in frame.itertuples(index=False, name=None)
+    ]
 
 
 def read_evaluations(
