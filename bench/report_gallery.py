@@ -5,21 +5,24 @@ Outputs are read from results/generate/<method>/<task>/manifest.csv; whether an 
 attribute right comes from the per-item arrays of results/evaluate/<method>/<task>.npz, keyed
 ``attribute/accuracy/<sources joined by +>/<target>/<attribute>`` (100 right, 0 wrong) in
 manifest order (evaluate_task checks that the outputs list the split's items in order).
+
+The functions here build plain-text models; bench/templates/gallery.html.j2 escapes and lays
+them out.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.embedded.storage import read_attributes
 from bench.embedded.world import ATTRIBUTE_NAMES, BY_NAME, attributes_shown_by
-from bench.report_html import audio, esc, file_uri, img, png_uri
-from bench.tables import label
+from bench.report_html import file_uri, png_uri, render_macro
+from bench.tables import label, read_rows
 from bench.tasks import TASKS, Task
 
 FAMILIES = {
@@ -29,6 +32,45 @@ FAMILIES = {
 }
 
 
+@dataclass(frozen=True)
+class View:
+    """One modality's output: a caption (``value`` is its text), or an image or audio clip
+    (``value`` is its data URI, ``alt`` its label)."""
+
+    modality: str
+    value: str
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Chip:
+    """Whether an output shows an attribute right; ``conveyed``: some source shows it."""
+
+    ok: bool
+    conveyed: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """The condition (``chips`` None) or one method's outputs and chips."""
+
+    classes: str
+    title: str
+    views: list[View]
+    chips: list[Chip] | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One test item: its task, id, ground-truth (attribute, value) pairs and cards."""
+
+    task: str
+    id: str
+    truth: list[tuple[str, str]]
+    cards: list[Card]
+
+
 def family_tasks(family: str) -> list[Task]:
     """The tasks of a family (one-to-one, one-to-many, many-to-one), in the paper's order."""
     _, shape = FAMILIES[family]
@@ -36,11 +78,7 @@ def family_tasks(family: str) -> list[Task]:
 
 
 def read_manifest(folder: Path) -> list[dict[str, str]]:
-    path = folder / "manifest.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run the generate step")
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
+    return read_rows(folder / "manifest.csv", "run the generate step")[1]
 
 
 def read_correct(path: Path, task: Task, n: int) -> dict[tuple[str, str], np.ndarray]:
@@ -58,28 +96,25 @@ def read_correct(path: Path, task: Task, n: int) -> dict[tuple[str, str], np.nda
     return out
 
 
-def view(modality: str, value: str | Path, alt: str) -> str:
+def view(modality: str, value: str | Path, alt: str) -> View:
     """One modality's output: a caption, a thumbnail or an audio player."""
     if modality == "text":
-        return f'<p class="caption">{esc(value)}</p>'
+        return View("text", str(value))
     if modality == "image":
-        return img(png_uri(value), alt, "thumb")
-    return audio(file_uri(value), alt)
+        return View("image", png_uri(value), alt)
+    return View("audio", file_uri(value), alt)
 
 
-def chips(correct: dict[tuple[str, str], np.ndarray], row: int, task: Task) -> str:
+def chips(correct: dict[tuple[str, str], np.ndarray], row: int, task: Task) -> list[Chip]:
     shown = {a for s in task.sources for a in attributes_shown_by(s)}
     out = []
     for (target, name), values in correct.items():
-        ok = bool(values[row])
-        klass = "chip " + ("ok" if ok else "bad") + ("" if name in shown else " nc")
-        mark = "✓" if ok else "✗"
         prefix = f"{target[0].upper()}: " if len(task.targets) > 1 else ""
-        out.append(f'<span class="{klass}">{mark} {esc(prefix + name)}</span>')
-    return f'<div class="chips">{"".join(out)}</div>'
+        out.append(Chip(bool(values[row]), name in shown, prefix + name))
+    return out
 
 
-def condition_card(task: Task, data: Path, item: str, captions: dict[str, list[str]]) -> str:
+def condition_card(task: Task, data: Path, item: str, captions: dict[str, list[str]]) -> Card:
     views = []
     for source in task.sources:
         if source == "text":
@@ -88,17 +123,12 @@ def condition_card(task: Task, data: Path, item: str, captions: dict[str, list[s
             suffix = ".png" if source == "image" else ".wav"
             path = data / task.split / source / f"{item}{suffix}"
             views.append(view(source, path, f"condition {source} of {item}"))
-    return f'<div class="card cond"><h5>Condition</h5>{"".join(views)}</div>'
+    return Card("card cond", "Condition", views)
 
 
-def truth(attributes: dict[str, str]) -> str:
-    values = " · ".join(f"{esc(a)} <b>{esc(attributes[a])}</b>" for a in ATTRIBUTE_NAMES)
-    return f'<p class="truth">ground truth: {values}</p>'
-
-
-def task_gallery(
+def task_items(
     task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
-) -> str:
+) -> list[Item]:
     """The first ``n_items`` test items of ``task``: condition, then each method's output."""
     folders = {m: results / "generate" / m / task.key for m in methods}
     manifests = {m: read_manifest(folders[m]) for m in methods}
@@ -127,22 +157,37 @@ def task_gallery(
                 for t in task.targets
             ]
             klass = "card ceiling" if m == "codec_ceiling" else "card"
-            cards.append(
-                f'<div class="{klass}"><h5>{esc(label(m))}</h5>{"".join(outputs)}'
-                f"{chips(correct[m], k, task)}</div>"
-            )
-        blocks.append(
-            f'<div class="item"><h4>{esc(task.name.replace("->", "→"))} · {esc(item)}</h4>'
-            f'{truth(truths[item])}<div class="cards">{"".join(cards)}</div></div>'
-        )
-    return "".join(blocks)
+            cards.append(Card(klass, label(m), outputs, chips(correct[m], k, task)))
+        truth = [(a, truths[item][a]) for a in ATTRIBUTE_NAMES]
+        blocks.append(Item(task.name.replace("->", "→"), item, truth, cards))
+    return blocks
+
+
+def task_gallery(
+    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
+) -> str:
+    """The HTML of ``task_items``: the first ``n_items`` test items of ``task``."""
+    return render_macro(
+        "gallery.html.j2", "items", task_items(task, results, data, methods, n_items)
+    )
+
+
+def gallery_items(
+    family: str, results: str | Path, data: str | Path, methods: Sequence[str], n_items: int = 3
+) -> list[Item]:
+    """Every task of one family, ``n_items`` test items each."""
+    results, data = Path(results), Path(data)
+    return [
+        i
+        for t in family_tasks(family)
+        for i in task_items(t, results, data, list(methods), n_items)
+    ]
 
 
 def gallery_body(
     family: str, results: str | Path, data: str | Path, methods: Sequence[str], n_items: int = 3
 ) -> str:
-    """Every task of one family, ``n_items`` test items each."""
-    results, data = Path(results), Path(data)
-    return "".join(
-        task_gallery(t, results, data, list(methods), n_items) for t in family_tasks(family)
+    """The HTML of ``gallery_items``."""
+    return render_macro(
+        "gallery.html.j2", "items", gallery_items(family, results, data, methods, n_items)
     )

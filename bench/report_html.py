@@ -1,22 +1,41 @@
-"""Small HTML building blocks of the report: escaping, data URIs, media tags, scroll wrappers.
+"""The report's HTML comes from Jinja2 templates (bench/templates/*.html.j2); media are data URIs.
 
-Every string that comes from data or outputs goes through ``esc`` before it reaches the page;
-media are inlined as base64 data URIs so that the report is one file with no requests.
+The environment autoescapes: every value a template prints is HTML-escaped (quotes too, so it is
+safe inside attributes) unless it is ``markupsafe.Markup``, which only the suite's own prose
+(bench/report_text.py) and the templates' own output are. Undefined names are errors
+(``StrictUndefined``), so a misspelt field fails the build instead of printing nothing. Media are
+inlined as base64 data URIs, so the report is one file with no requests.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 MIME = {".png": "image/png", ".wav": "audio/wav"}
 
+ENV = Environment(
+    loader=PackageLoader("bench", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
-def esc(text: object) -> str:
-    """HTML-escaped text (quotes too, so it is safe inside attributes)."""
-    return html.escape(str(text), quote=True)
+
+def render(template: str, **context: Any) -> str:
+    """A whole template of bench/templates, rendered with ``context``."""
+    return ENV.get_template(template).render(**context)
+
+
+def render_macro(template: str, name: str, *args: Any) -> str:
+    """One macro of a template, called with ``args`` (a fragment of the page, for tests)."""
+    return str(getattr(ENV.get_template(template).module, name)(*args))
 
 
 def data_uri(content: bytes, mime: str) -> str:
@@ -39,28 +58,3 @@ def png_uri(path: str | Path) -> str:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=True)
     return data_uri(buffer.getvalue(), "image/png")
-
-
-def img(uri: str, alt: str, cls: str = "") -> str:
-    klass = f' class="{esc(cls)}"' if cls else ""
-    return f'<img src="{uri}" alt="{esc(alt)}"{klass}>'
-
-
-def audio(uri: str, label: str) -> str:
-    """An ``<audio controls>`` player; ``preload="none"`` keeps the page light to open."""
-    return f'<audio controls preload="none" src="{uri}" aria-label="{esc(label)}"></audio>'
-
-
-def scroll(inner: str) -> str:
-    """A wrapper that scrolls sideways instead of letting a wide table overflow the page."""
-    return f'<div class="scroll">{inner}</div>'
-
-
-def figure(uri: str, caption: str, alt: str | None = None) -> str:
-    """A figure with a caption; ``caption`` is trusted HTML written by the report itself."""
-    return f"<figure>{img(uri, alt or caption)}<figcaption>{caption}</figcaption></figure>"
-
-
-def section(anchor: str, title: str, body: str, intro: str = "") -> str:
-    intro_html = f'<p class="intro">{intro}</p>' if intro else ""
-    return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{intro_html}{body}</section>'

@@ -5,30 +5,85 @@ ablations add ``X sd``, the spread across seeds, shown under the value. FID and 
 better, every other metric higher-is-better; headers carry the paper's arrows. The ``Codec
 ceiling`` row is an upper bound, not a competitor, so it is never bolded. Beside each table the
 paper's own numbers (results/paper/<table>.csv) are shown, labelled as a different benchmark.
+
+The functions here build plain-text table models (Table, Row, Cell); the autoescaping template
+bench/templates/tables.html.j2 lays them out, so no cell is ever pasted into HTML unescaped.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.report_html import esc, scroll
+from bench.report_html import render_macro
 from bench.report_text import PAPER_LABEL
+from bench.tables import read_rows
 
 CEILING = "Codec ceiling"
 LOWER_IS_BETTER = ("FID", "FAD")
 COMPANIONS = (" low", " high", " sd")
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One table cell as plain text; bench/templates/tables.html.j2 escapes and lays it out.
+
+    Attributes:
+        text: the value as written ("–" for an empty plain cell).
+        numeric: right-aligned.
+        bold: the best of its column (or row).
+        na: a metric cell with no number: a centred dash.
+        half: the half-width of the 95 % interval, as ``± half``.
+        interval: (low, high) as written, for the tooltip.
+        dagger: the value lies outside its own interval.
+        sd: the spread across seeds, shown below the value.
+    """
+
+    text: str
+    numeric: bool = False
+    bold: bool = False
+    na: bool = False
+    half: str = ""
+    interval: tuple[str, str] | None = None
+    dagger: bool = False
+    sd: str = ""
+
+
+@dataclass(frozen=True)
+class Head:
+    text: str
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: list[Cell]
+    classes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Table:
+    heads: list[Head]
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """One table's block: this run's table and, beside it, the paper's (if it has one)."""
+
+    name: str
+    title: str
+    description: str
+    ours: Table
+    paper: Table | None = None
+    paper_label: str = PAPER_LABEL
+
+
 def read_csv(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run the workflow target that writes it")
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
+    """A result table's header and rows, every cell a string (bench.tables.read_rows)."""
+    return read_rows(path, "run the workflow target that writes it")
 
 
 def metric_columns(header: Sequence[str]) -> list[str]:
@@ -41,8 +96,8 @@ def lower_is_better(column: str) -> bool:
 
 
 def display(text: str) -> str:
-    """Escaped text with the paper's arrows (→ for ->)."""
-    return esc(text.replace("->", "→"))
+    """Text with the paper's arrows (→ for ->); the template escapes it."""
+    return text.replace("->", "→")
 
 
 def heading(column: str, metric: bool) -> str:
@@ -74,7 +129,7 @@ def decimals(text: str) -> int:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-def interval_cell(row: Mapping[str, str], column: str, bold: bool = False) -> str:
+def interval_cell(row: Mapping[str, str], column: str, bold: bool = False) -> Cell:
     """``value ± half-width`` with the interval in a tooltip, sd (if any) on a second line.
 
     A dagger marks a value outside its own interval (Frechet distances and CKNNA: a bootstrap
@@ -83,26 +138,18 @@ def interval_cell(row: Mapping[str, str], column: str, bold: bool = False) -> st
     value, low, high = row.get(column, ""), row.get(f"{column} low"), row.get(f"{column} high")
     v, lo, hi = number(value), number(low), number(high)
     if v is None:
-        return '<td class="na">–</td>'
-    text = esc(value)
-    title = ""
+        return Cell("–", na=True)
+    half, interval, dagger = "", None, False
     if lo is not None and hi is not None:
-        text += f' <span class="pm">± {(hi - lo) / 2:.{decimals(value)}f}</span>'
-        title = f' title="95 % interval [{esc(low)}, {esc(high)}]"'
-        if not lo <= v <= hi:
-            text += '<sup class="dagger">†</sup>'
-    if bold:
-        text = f"<strong>{text}</strong>"
+        half = f"{(hi - lo) / 2:.{decimals(value)}f}"
+        interval = (str(low), str(high))
+        dagger = not lo <= v <= hi
     sd = row.get(f"{column} sd", "")
-    if sd:
-        text += f'<span class="sd">sd {esc(sd)}</span>'
-    return f'<td class="num"{title}>{text}</td>'
+    return Cell(value, True, bold, half=half, interval=interval, dagger=dagger, sd=sd)
 
 
-def plain_cell(text: str, numeric: bool, bold: bool = False) -> str:
-    inner = display(text) if text else "–"
-    inner = f"<strong>{inner}</strong>" if bold else inner
-    return f'<td class="num">{inner}</td>' if numeric else f"<td>{inner}</td>"
+def plain_cell(text: str, numeric: bool, bold: bool = False) -> Cell:
+    return Cell(display(text) if text else "–", numeric, bold)
 
 
 def best(values: Sequence[float | None], lower: bool) -> set[int]:
@@ -118,22 +165,25 @@ def is_ceiling(row: Mapping[str, str]) -> bool:
     return CEILING in row.values()
 
 
-def html_table(columns: Sequence[str], heads: Sequence[str], numeric: set[str], body: str) -> str:
-    """A table in a sideways-scrolling wrapper; numeric columns' headers align right."""
-    cells = "".join(
-        f'<th class="num">{h}</th>' if c in numeric else f"<th>{h}</th>"
-        for c, h in zip(columns, heads, strict=True)
-    )
-    return scroll(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+def table_of(
+    columns: Sequence[str], heads: Sequence[str], numeric: set[str], rows: Sequence[Row]
+) -> Table:
+    """A table; numeric columns' headers align right."""
+    return Table([Head(h, c in numeric) for c, h in zip(columns, heads, strict=True)], list(rows))
 
 
-def render_table(
+def render(table: Table) -> str:
+    """The HTML of a table, in a wrapper that scrolls sideways instead of overflowing the page."""
+    return render_macro("tables.html.j2", "table", table)
+
+
+def table_model(
     header: Sequence[str],
     rows: Sequence[Mapping[str, str]],
     best_by: str = "column",
     row_class: Mapping[int, str] | None = None,
-) -> str:
-    """An HTML table of CSV rows, metric columns as ``value ± half-width``.
+) -> Table:
+    """A table of CSV rows, metric columns as ``value ± half-width``.
 
     Args:
         header: the CSV header.
@@ -166,27 +216,41 @@ def render_table(
             else plain_cell(r.get(c, ""), c in numeric)
             for c in shown
         ]
-        klass = f' class="{" ".join(classes)}"' if classes else ""
-        body.append(f"<tr{klass}>{''.join(cells)}</tr>")
-    return html_table(shown, heads, numeric, "".join(body))
+        body.append(Row(cells, classes))
+    return table_of(shown, heads, numeric, body)
 
 
-def render_paper_table(
-    header: Sequence[str], rows: Sequence[Mapping[str, str]], metrics: Sequence[str]
+def render_table(
+    header: Sequence[str],
+    rows: Sequence[Mapping[str, str]],
+    best_by: str = "column",
+    row_class: Mapping[int, str] | None = None,
 ) -> str:
+    """The HTML of ``table_model(header, rows, best_by, row_class)``."""
+    return render(table_model(header, rows, best_by, row_class))
+
+
+def paper_table_model(
+    header: Sequence[str], rows: Sequence[Mapping[str, str]], metrics: Sequence[str]
+) -> Table:
     """The paper's table (no intervals), its best value per metric column in bold."""
     metrics = [c for c in metrics if c in header]
     numeric = numeric_columns(header, rows) | set(metrics)
     bold = set()
     for c in metrics:
         bold |= {(i, c) for i in best([number(r.get(c)) for r in rows], lower_is_better(c))}
-    body = "".join(
-        "<tr>"
-        + "".join(plain_cell(r.get(c, ""), c in numeric, (i, c) in bold) for c in header)
-        + "</tr>"
+    body = [
+        Row([plain_cell(r.get(c, ""), c in numeric, (i, c) in bold) for c in header])
         for i, r in enumerate(rows)
-    )
-    return html_table(header, [heading(c, c in metrics) for c in header], numeric, body)
+    ]
+    return table_of(header, [heading(c, c in metrics) for c in header], numeric, body)
+
+
+def render_paper_table(
+    header: Sequence[str], rows: Sequence[Mapping[str, str]], metrics: Sequence[str]
+) -> str:
+    """The HTML of ``paper_table_model(header, rows, metrics)``."""
+    return render(paper_table_model(header, rows, metrics))
 
 
 def pivot_attributes(
@@ -214,30 +278,33 @@ def pivot_attributes(
     return pivot_header, pivot_rows, muted
 
 
-def table_block(name: str, title: str, description: str, results: Path, paper: Path) -> str:
+def table_block(name: str, title: str, description: str, results: Path, paper: Path) -> TableBlock:
     """One table's block: heading, description, our table and, beside it, the paper's."""
     header, rows = read_csv(results / f"{name}.csv")
     if name == "attributes":
         header, rows, classes = pivot_attributes(header, rows)
-        ours = render_table(header, rows, best_by="row", row_class=classes)
+        ours = table_model(header, rows, best_by="row", row_class=classes)
     else:
-        ours = render_table(header, rows)
-    ours_html = f'<div class="ours"><h4>This run</h4>{ours}</div>'
-    paper_html = ""
+        ours = table_model(header, rows)
+    paper_table = None
     if (paper / f"{name}.csv").is_file():
         p_header, p_rows = read_csv(paper / f"{name}.csv")
-        paper_table = render_paper_table(p_header, p_rows, metric_columns(header))
-        paper_html = f'<div class="paper"><h4>{esc(PAPER_LABEL)}</h4>{paper_table}</div>'
-    return (
-        f'<div class="table-block" id="{esc(name)}"><h3>{esc(title)}</h3>'
-        f'<p class="intro">{description}</p><div class="pair">{ours_html}{paper_html}</div></div>'
-    )
+        paper_table = paper_table_model(p_header, p_rows, metric_columns(header))
+    return TableBlock(name, title, description, ours, paper_table)
+
+
+def table_blocks(
+    tables: Mapping[str, tuple[str, str]], results: str | Path, paper: str | Path
+) -> list[TableBlock]:
+    """The blocks of ``tables`` (name -> (title, description)), in order."""
+    return [
+        table_block(name, title, description, Path(results), Path(paper))
+        for name, (title, description) in tables.items()
+    ]
 
 
 def tables_body(
     tables: Mapping[str, tuple[str, str]], results: str | Path, paper: str | Path
 ) -> str:
-    return "".join(
-        table_block(name, title, description, Path(results), Path(paper))
-        for name, (title, description) in tables.items()
-    )
+    """The HTML of the blocks of ``tables``."""
+    return render_macro("tables.html.j2", "table_blocks", table_blocks(tables, results, paper))

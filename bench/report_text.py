@@ -1,9 +1,14 @@
 """The report's prose: section and table titles, descriptions, figure captions and notes.
 
-Everything here is written by the suite, not read from data, so it is trusted HTML.
+Everything here is written by the suite, not read from data. It is plain text, which the
+autoescaping templates escape, except TABLE_INTRO, LEGEND and WALL_TIME_NOTE: they hold the
+suite's own markup (emphasis, the legend's chips, a code span), so they are ``Markup``, which
+the templates pass through as it is. Nothing read from data or outputs is ever made Markup.
 """
 
-# name -> (title, description); the description is trusted HTML.
+from markupsafe import Markup
+
+# name -> (title, description), plain text.
 MAIN_TABLES = {
     "table1": (
         "Table 1 · Training budget",
@@ -68,7 +73,8 @@ PAPER_NOTE = (
     "absolute values are not comparable; only the ordering of methods is."
 )
 
-TABLE_INTRO = (
+# Markup: the suite's own HTML (emphasis and bold), written here, never data.
+TABLE_INTRO = Markup(
     "Metric cells read <em>value ± half-width</em> of the 95 % bootstrap interval over test "
     "items (hover for the interval); ↑ higher is better, ↓ lower is better; the best method "
     "per column is in <strong>bold</strong>. The codec ceiling (italic) scores "
@@ -92,7 +98,8 @@ FIGURE_CAPTIONS = {
     "two test scenes; framed: the scenes' real images (the paper's Figures 11 and 13).",
 }
 
-LEGEND = (
+# Markup: the suite's own HTML (sample chips), written here, never data.
+LEGEND = Markup(
     '<span class="legend"><span class="chip ok">✓ kind</span> the evaluators recover the '
     'scene\'s true value from the output; <span class="chip bad">✗ kind</span> they do not; '
     '<span class="chip ok nc">✓ count</span> dashed: no source shows the attribute, so only '
@@ -115,7 +122,8 @@ ABLATION_INTRO = (
     "± the half-width of the 95 % interval of that mean, with the spread across seeds (sd) "
     "below it."
 )
-WALL_TIME_NOTE = (
+# Markup: the suite's own HTML (a paragraph, a code span, an escaped path), never data.
+WALL_TIME_NOTE = Markup(
     '<p class="note">Summed per stage from the <code>wall time</code> line that ends each '
     "job's log (results/logs/&lt;stage&gt;/…). Jobs that ran in parallel each count fully, so "
     "the total can exceed the elapsed time.</p>"

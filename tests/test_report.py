@@ -24,9 +24,9 @@ from PIL import Image
 from bench.config import validate_config
 from bench.embedded.storage import write_png
 from bench.embedded.world import ATTRIBUTE_NAMES
-from bench.report import ReportFiles, build_report, duration
+from bench.report import ReportFiles, build_report, duration, figures_body, header
 from bench.report_gallery import task_gallery
-from bench.report_provenance import collect, config_digest, stage_wall_times
+from bench.report_provenance import Provenance, collect, config_digest, stage_wall_times
 from bench.report_tables import pivot_attributes, render_paper_table, render_table
 from bench.report_text import ABLATION_TABLES, MAIN_TABLES
 from bench.tasks import TASKS
@@ -35,7 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 NO_CHROMIUM = "needs Chromium at /usr/bin/chromium; on Debian: apt-get install chromium"
 SCRIPT = '<script>alert("x")</script>'
-ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+# As Jinja2's autoescape (markupsafe) writes it: &#34; for a double quote, &#39; for a single one.
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+# A value with a tag, quotes and an ampersand, for every kind of field the templates print.
+EVIL = '<script>alert("x")</script> & co'
+EVIL_ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co"
 # The methods of the tiny run the report tests read (workflow/config/tiny.yaml).
 METHODS = [
     *yaml.safe_load((ROOT / "workflow" / "config" / "tiny.yaml").read_text())["methods"],
@@ -45,6 +49,12 @@ METHODS = [
 
 def cells(html: str) -> list[str]:
     return re.findall(r"<td[^>]*>(.*?)</td>", html)
+
+
+def assert_escaped(html: str, times: int) -> None:
+    """EVIL appears ``times`` times, escaped each time, and never as markup."""
+    assert "<script" not in html and " & co" not in html
+    assert html.count(EVIL_ESCAPED) == times, html
 
 
 # -- fast: tables, gallery, provenance -------------------------------------------------------
@@ -153,7 +163,12 @@ def test_paper_table_and_attribute_pivot():
     assert pitch[6].startswith("<strong>35.0") and "<strong>" not in pitch[7]
 
 
-def test_gallery_escapes_text_follows_manifest_order_and_inlines_media(tmp_path):
+def gallery_inputs(tmp_path: Path, text: str) -> tuple[Path, Path]:
+    """(results, data) of two i2t items whose captions and outputs are ``text`` plus a suffix.
+
+    The manifests list the items in reverse id order; flowbind gets every attribute of the
+    first manifest row right, the codec ceiling every one wrong.
+    """
     task, ids = TASKS["i2t"], ["test-ti-00000", "test-ti-00001"]
     data, results = tmp_path / "data", tmp_path / "results"
     split = data / task.split
@@ -162,7 +177,7 @@ def test_gallery_escapes_text_follows_manifest_order_and_inlines_media(tmp_path)
         writer = csv.writer(f)
         writer.writerow(["id", *ATTRIBUTE_NAMES])
         writer.writerows([[i, "disc", "red", "small", "low", "short", "1"] for i in ids])
-    (split / "captions.json").write_text(json.dumps({i: [SCRIPT] for i in ids}))
+    (split / "captions.json").write_text(json.dumps({i: [text] for i in ids}))
     for i in ids:
         write_png(split / "image" / f"{i}.png", np.zeros((64, 64, 3), np.uint8))
     for method, right in (("flowbind", 100.0), ("codec_ceiling", 0.0)):
@@ -172,20 +187,57 @@ def test_gallery_escapes_text_follows_manifest_order_and_inlines_media(tmp_path)
             writer = csv.writer(f)
             writer.writerow(["id", "split", "task", "sources", "text"])
             for i in reversed(ids):  # manifest order, not id order, indexes the per-item arrays
-                writer.writerow([i, task.split, task.name, "image", f"{SCRIPT} {method} {i}"])
+                writer.writerow([i, task.split, task.name, "image", f"{text} {method} {i}"])
         per_item = {
             f"attribute/accuracy/image/text/{a}": np.array([right, 100.0 - right])
             for a in ("kind", "colour", "size", "pitch", "envelope")
         }
         (results / "evaluate" / method).mkdir(parents=True)
         np.savez(results / "evaluate" / method / f"{task.key}.npz", **per_item)
-    html = task_gallery(task, results, data, ["flowbind", "codec_ceiling"], n_items=1)
+    return results, data
+
+
+def test_gallery_escapes_text_follows_manifest_order_and_inlines_media(tmp_path):
+    results, data = gallery_inputs(tmp_path, SCRIPT)
+    html = task_gallery(TASKS["i2t"], results, data, ["flowbind", "codec_ceiling"], n_items=1)
     assert "<script" not in html and ESCAPED in html
     assert "test-ti-00001" in html and "test-ti-00000" not in html, "first manifest row only"
     flowbind, ceiling = re.split(r'<div class="card[ "]', html)[2:4]
     assert flowbind.count("✓") == 5 and ceiling.count("✗") == 5
     assert 'class="chip ok nc"' in flowbind, "pitch and envelope: no image shows them"
     assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', html)
+
+
+def test_every_kind_of_field_is_escaped(tmp_path):
+    """A tag, quotes and & in a table cell, a header, an sd, a caption, a figure caption and
+    each provenance field come out as text, never as markup."""
+    header_ = ["Method", EVIL, "X CKNNA", "X CKNNA sd", "X CKNNA low", "X CKNNA high"]
+    row = dict(zip(header_, [EVIL, EVIL, "0.5", EVIL, "0.4", "0.6"], strict=True))
+    assert_escaped(render_table(header_, [row]), 4)  # a cell, a header, a plain cell, an sd
+    assert_escaped(render_paper_table(["Method", "X"], [{"Method": EVIL, "X": "1"}], ["X"]), 1)
+    results, data = gallery_inputs(tmp_path / "gallery", EVIL)
+    html = task_gallery(TASKS["i2t"], results, data, ["flowbind", "codec_ceiling"], n_items=1)
+    assert "<script" not in html and " & co" not in html
+    assert html.count(f'<p class="caption">{EVIL_ESCAPED} ') == 2, "one output per method"
+    provenance = Provenance(
+        benchmark=EVIL,
+        size=EVIL,
+        digest=EVIL,
+        seeds=[0],
+        methods=[EVIL],
+        commit=EVIL,
+        versions={"python": EVIL},
+        device=EVIL,
+        date=EVIL,
+        wall_times={EVIL: (1.0, 1)},
+    )
+    assert_escaped(header(provenance), 9)  # every field but the seeds, and a stage's name
+    png = tmp_path / "loss.png"
+    write_png(png, np.zeros((8, 8, 3), np.uint8))
+    files = ReportFiles(results=tmp_path, data=tmp_path, paper=tmp_path, losses={EVIL: png})
+    html = figures_body(files)
+    assert_escaped(html, 2)  # the caption and the image's alt text
+    assert f"<figcaption>{EVIL_ESCAPED}: every loss term" in html
 
 
 def test_provenance_digest_and_wall_times(tmp_path):
@@ -250,17 +302,27 @@ def test_tiny_run_report_has_every_table_and_only_inlined_media(report_run):
     assert "git commit" in html and "sha256:" in html
 
 
-def test_tiny_run_report_escapes_an_injected_caption(report_run, tmp_path):
+def injected_report_files(
+    report_run: Path, tmp_path: Path, caption: str, method: str | None = None
+) -> tuple[dict, ReportFiles]:
+    """(config, files) of the tiny run with ``caption`` as flowbind's first i2t output and, if
+    given, ``method`` as the name of table2's first row and of a loss curve."""
     run = report_run / "results"
     results = tmp_path / "results"
     results.mkdir()
     for entry in run.iterdir():
-        if entry.name != "generate":
+        if entry.name == "table2.csv" and method is not None:
+            with entry.open(newline="") as f:
+                rows = list(csv.reader(f))
+            rows[1][0] = method
+            with (results / entry.name).open("w", newline="") as f:
+                csv.writer(f).writerows(rows)
+        elif entry.name != "generate":
             (results / entry.name).symlink_to(entry)
-    for method in (run / "generate").iterdir():
-        if method.name != "flowbind":
-            (results / "generate" / method.name).parent.mkdir(exist_ok=True)
-            (results / "generate" / method.name).symlink_to(method)
+    for method_dir in (run / "generate").iterdir():
+        if method_dir.name != "flowbind":
+            (results / "generate" / method_dir.name).parent.mkdir(exist_ok=True)
+            (results / "generate" / method_dir.name).symlink_to(method_dir)
     for task in (run / "generate" / "flowbind").iterdir():
         target = results / "generate" / "flowbind" / task.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -268,7 +330,7 @@ def test_tiny_run_report_escapes_an_injected_caption(report_run, tmp_path):
             shutil.copytree(task, target)
             with (target / "manifest.csv").open(newline="") as f:
                 rows = list(csv.reader(f))
-            rows[1][-1] = SCRIPT
+            rows[1][-1] = caption
             with (target / "manifest.csv").open("w", newline="") as f:
                 csv.writer(f).writerows(rows)
         else:
@@ -279,15 +341,39 @@ def test_tiny_run_report_escapes_an_injected_caption(report_run, tmp_path):
     )
     figures = {n: run / "report" / f"{n}.png" for n in ("anchors", "interpolation")}
     figures |= {n: run / f"{n}.png" for n in ("ia_fraction", "solver")}
+    losses = {m: run / "report" / f"loss_{m}.png" for m in config["methods"]}
+    if method is not None:
+        losses[method] = losses["flowbind"]
     files = ReportFiles(
         results=results,
         data=run / "embedded" / "data",
         paper=ROOT / "results" / "paper",
-        losses={m: run / "report" / f"loss_{m}.png" for m in config["methods"]},
+        losses=losses,
         figures=figures,
     )
-    html = build_report(collect(config, tmp_path, run / "logs"), files, METHODS)
+    return config, files
+
+
+def test_tiny_run_report_escapes_an_injected_caption(report_run, tmp_path):
+    config, files = injected_report_files(report_run, tmp_path, SCRIPT)
+    logs = report_run / "results" / "logs"
+    html = build_report(collect(config, tmp_path, logs), files, METHODS)
     assert "<script" not in html and ESCAPED in html
+
+
+def test_tiny_run_report_escapes_injected_cells_captions_and_provenance(report_run, tmp_path):
+    config, files = injected_report_files(report_run, tmp_path, EVIL, method=EVIL)
+    provenance = collect(config, tmp_path, report_run / "results" / "logs")
+    provenance.benchmark = provenance.commit = provenance.device = EVIL
+    html = build_report(provenance, files, METHODS)
+    assert "<script" not in html and " & co" not in html
+    assert f"<title>FlowBind benchmark report · {EVIL_ESCAPED}</title>" in html
+    assert f"<td>{EVIL_ESCAPED}</td>" in table_blocks(html)["table2"]
+    assert f'<p class="caption">{EVIL_ESCAPED}</p>' in html
+    assert f"<figcaption>{EVIL_ESCAPED}: every loss term" in html
+    assert f'<span class="mono">{EVIL_ESCAPED}</span>' in html  # the git commit
+    assert f"<dd>{EVIL_ESCAPED}</dd>" in html  # the device
+    assert f"<dd>{EVIL_ESCAPED} (size " in html  # the benchmark
 
 
 def chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
