@@ -40,9 +40,7 @@ def optimizer_tensors(optimizer: Optimizer) -> tuple[dict[str, Tensor], list[dic
     return tensors, state["param_groups"]
 
 
-def restore_optimizer(
-    optimizer: Optimizer, tensors: dict[str, Tensor], groups: list[dict]
-) -> None:
+def restore_optimizer(optimizer: Optimizer, tensors: dict[str, Tensor], groups: list[dict]) -> None:
     """Load a state written by ``optimizer_tensors``; CheckpointError if it fits another model.
 
     ``torch.optim`` checks only the number of parameters, so the shapes of the per-parameter
