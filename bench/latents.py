@@ -16,7 +16,7 @@ from flowbind.data import PairTable
 
 
 def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
-    """Encode every view of ``split`` of a prepared profile folder with its codec."""
+    """Encode every view of ``split`` of a prepared embedded benchmark folder with its codec."""
     data = load_split(Path(root) / "data", split)
     view = {"text": data.captions, "image": data.image, "audio": data.audio}
     out = {"ids": np.array(data.ids)}

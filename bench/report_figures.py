@@ -234,7 +234,7 @@ def flowbind_figures(
     Args:
         run: the run folder (results/train/flowbind/main/seed<seed>).
         latent_dir: results/latents (test_triplet.npz).
-        root: the prepared profile folder (results/embedded: codecs/ and data/).
+        root: the prepared embedded benchmark folder (results/embedded: codecs/ and data/).
         anchors_path: where to write anchors.png.
         interpolation_path: where to write interpolation.png.
         attribute: the ground-truth attribute that colours the projection.

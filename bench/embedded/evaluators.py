@@ -69,7 +69,7 @@ class _Classifier(Frozen):
         return self.trunk(self._input(batch))
 
     def features(self, batch) -> Tensor:
-        """(N, FEATURE_DIM) features, the FID / FAD embedding of this profile."""
+        """(N, FEATURE_DIM) features, the FID / FAD embedding of this benchmark."""
         return batched(self._features, batch)
 
     def _logits(self, x: Tensor) -> dict[str, Tensor]:

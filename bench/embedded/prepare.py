@@ -44,7 +44,7 @@ from flowbind.files import atomic_file, write_json
 
 @dataclass(frozen=True)
 class Budget:
-    """Optimizer steps of every network of the profile, and the audio decoder's iterations."""
+    """Optimizer steps of each network of the embedded benchmark; the audio decoder's iterations."""
 
     image_codec: int = 800
     audio_codec: int = 600
@@ -85,19 +85,20 @@ class Timer:
 # -- loading by name -----------------------------------------------------------------------
 
 
-def profile_root(network_file: str | Path) -> Path:
-    """The profile folder holding a trained network's file: <root>/<codecs|evaluators>/<name>/."""
+def benchmark_root(network_file: str | Path) -> Path:
+    """The embedded benchmark folder <root> of a network file <root>/<codecs|evaluators>/<name>/."""
     return Path(network_file).parents[2]
 
 
 def load_codec(root: str | Path, modality: str) -> Codec:
-    """The frozen codec of ``modality`` from a prepared profile folder."""
+    """The frozen codec of ``modality`` from a prepared embedded benchmark folder."""
     if modality not in CODECS:
         raise ValueError(f"no codec for {modality!r}; expected one of {sorted(CODECS)}")
     folder = Path(root) / "codecs" / modality
     if not folder.is_dir():
         raise CheckpointError(
-            f"{folder} is missing; prepare the profile with `python -m bench.embedded --out {root}`"
+            f"{folder} is missing; prepare the embedded benchmark with "
+            f"`python -m bench.embedded --out {root}`"
         )
     return load_frozen(folder, CODECS[modality].NAME)
 
@@ -111,7 +112,8 @@ def load_evaluator(root: str | Path, name: str):
     folder = Path(root) / "evaluators" / name
     if not folder.is_dir():
         raise CheckpointError(
-            f"{folder} is missing; prepare the profile with `python -m bench.embedded --out {root}`"
+            f"{folder} is missing; prepare the embedded benchmark with "
+            f"`python -m bench.embedded --out {root}`"
         )
     expected = {"image": ImageEvaluator.NAME, "audio": AudioEvaluator.NAME}
     return load_frozen(folder, expected.get(name, ContrastivePair.NAME))

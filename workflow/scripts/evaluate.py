@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.embedded.backbones import EmbeddedBackbones
-from bench.embedded.prepare import profile_root
+from bench.embedded.prepare import benchmark_root
 from bench.embedded.storage import load_split
 from bench.evaluate import evaluate_task
 from bench.generate import read_outputs
@@ -14,7 +14,7 @@ from bench.tasks import get_task
 from flowbind.files import write_json, write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-root = profile_root(sm.input.evaluators[0])
+root = benchmark_root(sm.input.evaluators[0])
 with job(sm.log[0], sm.threads):
     backbones = EmbeddedBackbones(root)
     for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bench.embedded.prepare import load_codec, profile_root
+from bench.embedded.prepare import benchmark_root, load_codec
 from bench.generate import translate_task, write_outputs
 from bench.job import job
 from bench.latents import read_latents
@@ -11,7 +11,7 @@ from bench.tasks import get_task
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 latent_dir = Path(sm.input.latents[0]).parent
-root = profile_root(sm.input.codecs[0])
+root = benchmark_root(sm.input.codecs[0])
 with job(sm.log[0], sm.threads):
     codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
     method = None if sm.wildcards.method == "codec_ceiling" else load_method(sm.input.run)
