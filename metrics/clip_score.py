@@ -1,9 +1,9 @@
 """CLIP score: 100 * mean over paired items of max(cos(a_i, b_i), 0).
 
 The torchmetrics convention (weight 1, negative cosines clipped to 0, no prompt prefix). Paper
-profile: OpenAI CLIP ViT-B/32 image and text embeddings (as CrossFlow reports it). CLAP score is
-the same function on LAION-CLAP audio and text embeddings (``metrics.clap_score``). Embedded
-profile: the text_image (CLIP) and text_audio (CLAP) contrastive pairs. Scale: x100.
+benchmark: OpenAI CLIP ViT-B/32 image and text embeddings (as CrossFlow reports it). CLAP score
+is the same function on LAION-CLAP audio and text embeddings (``metrics.clap_score``). Embedded
+benchmark: the text_image (CLIP) and text_audio (CLAP) contrastive pairs. Scale: x100.
 """
 
 from __future__ import annotations
