@@ -54,7 +54,7 @@ from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
 from flowbind.path import sample_path
-from flowbind.solver import integrate, solver_options
+from flowbind.solver import integrate
 
 ANCHOR = "text"
 STAGES = (1, 2)  # 1: align the prompt encoders to text; 2: train the conditional flows
@@ -245,7 +245,6 @@ class CoDiModel(nn.Module):
             seeded with NOISE_SEED + (m's index), so every call and every target set agree.
         """
         scale = self.options.guidance_scale if guidance_scale is None else guidance_scale
-        options = solver_options(**solver)
         out = {}
         with inference(self):
             for m in targets:
@@ -257,7 +256,7 @@ class CoDiModel(nn.Module):
                     noise.to(c),
                     0.0,
                     1.0,
-                    **options,
+                    **solver,
                 )
                 out[m] = self.normalizer.denormalize(m, x_1)
         return out

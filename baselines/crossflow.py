@@ -51,7 +51,7 @@ from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
 from flowbind.path import sample_path
-from flowbind.solver import integrate, solver_options
+from flowbind.solver import integrate
 
 MAX_LOGVAR = 10.0  # keeps exp(logvar) finite early in training
 
@@ -248,8 +248,7 @@ class CrossFlowModel(nn.Module):
         def drift(x: Tensor, t: Tensor) -> Tensor:
             return torch.stack([self.velocity(k, x, t, guidance_scale) for k in keys]).mean(0)
 
-        options = solver_options(**solver)
-        return integrate(drift, torch.stack(starts).mean(0), 0.0, 1.0, **options)
+        return integrate(drift, torch.stack(starts).mean(0), 0.0, 1.0, **solver)
 
     def translate(
         self,

@@ -38,7 +38,7 @@ from flowbind.method import FitReport, FlowBindMethod, Stage, split_steps
 from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
-from flowbind.solver import integrate, solver_options
+from flowbind.solver import integrate
 
 PRETRAIN_MODALITY = "text"  # OmniFlow is grown from a text-image model: stage 1 sees text pairs
 
@@ -222,10 +222,9 @@ class OmniFlowModel(nn.Module):
             v = self._split(self.velocity(torch.cat(x, dim=1), torch.stack(times, dim=1)))
             return torch.cat([v[m] for m in targets], dim=1)
 
-        options = solver_options(**solver)
         with inference(self):
             x0 = torch.cat([noise[m] for m in targets], dim=1)
-            x1 = integrate(drift, x0, 0.0, 1.0, **options)
+            x1 = integrate(drift, x0, 0.0, 1.0, **solver)
         return {
             m: self.normalizer.denormalize(m, x)
             for m, x in zip(targets, x1.split(d, dim=1), strict=True)

@@ -280,8 +280,9 @@ def objective_rows(
         setting = objectives[name]
         row, _ = pooled_row(setting_runs, OBJECTIVE_COLUMNS, resamples)
         stop_grad = "no" if setting["no_stop_grad"] else "yes"
-        rows.append({"Objective": name, "Scheme": setting["scheme"], "Stop-gradient": stop_grad})
-        rows[-1].update(row)
+        rows.append(
+            {"Objective": name, "Scheme": setting["scheme"], "Stop-gradient": stop_grad, **row}
+        )
     return rows
 
 

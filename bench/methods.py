@@ -26,16 +26,11 @@ METHODS: dict[str, str] = {
 }
 
 
-def check_method_name(name: str) -> str:
-    """``name`` if it is registered; else ValueError listing the registered names."""
+def method_class(name: str) -> type[Method]:
+    """The Method subclass registered under ``name``; ValueError listing the names if none is."""
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; known methods: {sorted(METHODS)}")
-    return name
-
-
-def method_class(name: str) -> type[Method]:
-    """The Method subclass registered under ``name``."""
-    module, cls = METHODS[check_method_name(name)].split(":")
+    module, cls = METHODS[name].split(":")
     return getattr(importlib.import_module(module), cls)
 
 

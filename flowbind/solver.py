@@ -49,8 +49,8 @@ class SolverConfig:
                 raise ValueError(f"solver {name} must be > 0, got {getattr(self, name)!r}")
 
 
-def solver_options(**requested: Any) -> dict[str, Any]:
-    """The keyword arguments of ``integrate``: SolverConfig's defaults, overridden by ``requested``.
+def solver_config(**requested: Any) -> SolverConfig:
+    """SolverConfig's defaults overridden by ``requested``: the one merge every translation uses.
 
     Raises:
         ValueError: naming an unknown option or a bad value.
@@ -59,7 +59,12 @@ def solver_options(**requested: Any) -> dict[str, Any]:
     unknown = sorted(set(requested) - set(known))
     if unknown:
         raise ValueError(f"unknown ODE solver options {unknown}; known: {known}")
-    return dataclasses.asdict(SolverConfig(**requested))
+    return SolverConfig(**requested)
+
+
+def solver_options(**requested: Any) -> dict[str, Any]:
+    """``solver_config`` as the keyword arguments ``integrate`` takes."""
+    return dataclasses.asdict(solver_config(**requested))
 
 
 def integrate(drift: Drift, x: Tensor, t_start: float, t_end: float, **solver: Any) -> Tensor:
@@ -80,7 +85,7 @@ def integrate(drift: Drift, x: Tensor, t_start: float, t_end: float, **solver: A
     # workflow job that imports flowbind but never integrates.
     from torchdiffeq import odeint
 
-    options = SolverConfig(**solver_options(**solver))
+    options = solver_config(**solver)
     assert x.ndim == 2, f"x must have shape (N, D), got {tuple(x.shape)}"
     n = x.shape[0]
 

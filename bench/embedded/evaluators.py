@@ -21,7 +21,6 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bench.embedded.captions import max_caption_words, parse_caption, vocabulary
-from bench.embedded.catalog import CONTRASTIVE_PAIRS
 from bench.embedded.codecs import PAD, Tokenizer, image_tensor
 from bench.embedded.nets import Frozen, batched, conv_encoder, fit, fit_mel_scaling
 from bench.embedded.spectrogram import log_mel
@@ -245,9 +244,6 @@ class _AudioTower(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
-
-
-PAIRS = CONTRASTIVE_PAIRS
 
 
 class ContrastivePair(Frozen):

@@ -24,10 +24,9 @@ import numpy as np
 import torch
 
 from bench.embedded.build import DATA_VERSION, SIZES, build_dataset
-from bench.embedded.catalog import EVALUATORS, TRAINED_EVALUATORS
+from bench.embedded.catalog import CONTRASTIVE_PAIRS, EVALUATORS, TRAINED_EVALUATORS
 from bench.embedded.codecs import CODECS, DEFAULT_LATENT_DIM, AudioCodec, Codec
 from bench.embedded.evaluators import (
-    PAIRS,
     AudioEvaluator,
     ContrastivePair,
     ImageEvaluator,
@@ -231,11 +230,13 @@ def train_evaluator(
         net = AudioEvaluator.train_on(
             ev.audio, ev.attributes, budget.audio_evaluator, seed, progress
         )
-    elif name in PAIRS:
-        f, s = PAIRS[name]
+    elif name in CONTRASTIVE_PAIRS:
+        f, s = CONTRASTIVE_PAIRS[name]
         net = ContrastivePair.train_on(f, s, {f: view[f], s: view[s]}, budget.pair, seed, progress)
     else:
-        raise ValueError(f"no trainable evaluator {name!r}; expected image, audio or {list(PAIRS)}")
+        raise ValueError(
+            f"no trainable evaluator {name!r}; expected image, audio or {list(CONTRASTIVE_PAIRS)}"
+        )
     return net.save(out / "evaluators" / name, {"trained_on": "evaluator", "seed": seed})
 
 
@@ -261,7 +262,9 @@ def measure_quality(
             ),
             "text": attribute_accuracy(TextEvaluator().predict(held_out.captions), held_out),
         },
-        "retrieval": [retrieval_report(load_evaluator(out, n), held_out) for n in PAIRS],
+        "retrieval": [
+            retrieval_report(load_evaluator(out, n), held_out) for n in CONTRASTIVE_PAIRS
+        ],
         "codec_roundtrip": codec_roundtrip(out, load_split(data, "codec_val")),
         "seconds": dict(seconds),
     }
