@@ -6,18 +6,37 @@
     snakemake --configfile workflow/config/tiny.yaml --cores 2    # a seconds-scale run
 
 The default profile (profiles/default/config.yaml) supplies `cores: all`. The configuration
-(workflow/config/default.yaml unless --configfile is given) is checked against
-workflow/schemas/config.schema.yaml before any job runs.
+(workflow/config/default.yaml unless --configfile is given, with any --config override merged
+on top) is checked against workflow/schemas/config.schema.yaml before any job runs;
+`python -m bench.config` prints it resolved.
 """
 
 from snakemake.utils import min_version
 
+import sys
+
+from bench.config import ConfigError, resolve_config
+from bench.recovery import stale_lock_message
+
 min_version("9.27")
 
 
-if not config:
+_recovery = stale_lock_message(".", sys.argv)
+if _recovery:
+    print(_recovery, file=sys.stderr)
 
-    configfile: f"{workflow.basedir}/workflow/config/default.yaml"
+# The config files given with --configfile (workflow/config/default.yaml when none is), then
+# every --config override merged on top, typed and checked before any job (bench.config).
+try:
+    _resolved = resolve_config(
+        workflow.config_settings.configfiles,
+        workflow.config_settings.config,
+        f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+    )
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+config.clear()
+config.update(_resolved)
 
 
 include: "workflow/rules/common.smk"
@@ -37,3 +56,4 @@ rule all:
         rules.tables.input,
         rules.ablations.input,
         rules.report.output,
+        rules.resolved_config.output,

@@ -1,13 +1,28 @@
-"""Validation of the workflow's configuration against its JSON schema, with defaults filled in.
+"""The workflow's configuration: read, merged with command-line overrides, checked, defaults filled.
+
+    python -m bench.config                                     # the default config, resolved
+    python -m bench.config --configfile workflow/config/tiny.yaml --config 'seeds=[0,1]'
+
+The Snakefile resolves its configuration here, the same way: the config files given with
+``--configfile`` (workflow/config/default.yaml when there are none), merged in order, then every
+``--config`` override merged on top (mappings key by key, lists and scalars replaced). Overrides
+are typed as a YAML file would type them (Snakemake reads a ``--config`` list or mapping as
+strings). The result is checked against workflow/schemas/config.schema.yaml before any job runs.
 
 Errors name the offending key as a dotted path (``train.steps``, ``ablations.solvers[2].method``)
-and say what was expected, before any job runs.
+and say what was expected. Beyond the schema's bounds: every number is finite, every count is an
+integer written without a decimal point (``steps: 60``, not ``60.0``), and settings whose
+memory cannot fit on this machine (a training batch, a bootstrap) are refused with the estimate.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
-from collections.abc import Mapping
+import math
+import os
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +31,118 @@ from jsonschema import Draft202012Validator, validators
 
 from bench.methods import METHODS
 
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = ROOT / "workflow" / "config" / "default.yaml"
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+# Pair tables a training step draws one minibatch from (text-image, text-audio, image-audio).
+PAIR_TABLES = 3
+MODALITIES = 3
+# Residual blocks per anchor-encoder head (flowbind.config.FlowBindConfig.encoder_depth).
+ENCODER_DEPTH = 3
+
 
 class ConfigError(ValueError):
     """The workflow configuration is invalid."""
+
+
+# -- reading and merging ----------------------------------------------------------------------
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """One YAML config file as a mapping; errors name the file (and the line and column)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file {path} does not exist"
+            + (" (it is a folder)" if path.is_dir() else "")
+            + f"; the shipped ones are in {DEFAULT_CONFIG.parent}"
+        )
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: a config file is a mapping of keys (benchmark:, methods:, train:, ...), "
+            f"got a {type(data).__name__}"
+        )
+    return data
+
+
+def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``override``: mappings merge key by key; lists and scalars replace."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _scalar(text: str) -> Any:
+    """A string read by Snakemake's ``--config`` parser, typed as Snakemake types a top-level
+    value (int, float, True/False) or else as a YAML file would."""
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, bool | int | float | str) else text
+
+
+def typed_overrides(value: Any) -> Any:
+    """``--config`` values with the strings inside lists and mappings typed (``[0, 1]``, not
+    ``['0', '1']``). Snakemake types only top-level scalars; it reads lists and mappings with
+    YAML's BaseLoader, which leaves every leaf a string."""
+    if isinstance(value, Mapping):
+        return {k: typed_overrides(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [typed_overrides(v) for v in value]
+    if isinstance(value, str):
+        return _scalar(value)
+    return value
+
+
+def resolve_config(
+    configfiles: Sequence[str | Path] = (),
+    overrides: Mapping[str, Any] | None = None,
+    schema_path: str | Path = SCHEMA,
+) -> dict[str, Any]:
+    """The checked configuration of a workflow run.
+
+    Args:
+        configfiles: the ``--configfile`` files, merged in order; none means default.yaml.
+        overrides: the ``--config`` values as Snakemake parsed them, merged last.
+        schema_path: the JSON schema.
+    """
+    config: dict[str, Any] = {}
+    for path in configfiles or [DEFAULT_CONFIG]:
+        config = merge(config, read_config_file(path))
+    config = merge(config, typed_overrides(dict(overrides or {})))
+    return validate_config(config, schema_path)
+
+
+# -- checking -----------------------------------------------------------------------------------
+
+
+def _is_integer(_checker, value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(_checker, value) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _with_defaults(cls):
@@ -31,7 +155,10 @@ def _with_defaults(cls):
                     instance[key] = copy.deepcopy(sub["default"])
         yield from check_properties(validator, properties, instance, schema)
 
-    return validators.extend(cls, {"properties": set_defaults})
+    # JSON Schema counts 60.0 as an integer and NaN and inf as numbers; a count written 60.0
+    # crashes inside a job, and lr: .inf trains to the end on a NaN loss. Neither passes here.
+    types = cls.TYPE_CHECKER.redefine("integer", _is_integer).redefine("number", _is_number)
+    return validators.extend(cls, {"properties": set_defaults}, type_checker=types)
 
 
 def key_path(parts) -> str:
@@ -41,14 +168,35 @@ def key_path(parts) -> str:
     return out or "(top level)"
 
 
-def validate_config(config: Mapping[str, Any], schema_path: str | Path) -> dict[str, Any]:
+def _message(error) -> str:
+    """The schema's message, with the fix for values that look right but are not."""
+    value = error.instance
+    if error.validator == "type":
+        expected = error.validator_value
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"must be a finite number, got {value}"
+        if expected == "integer" and isinstance(value, float) and value.is_integer():
+            return (
+                f"must be an integer, got {value}: write {int(value)} (without the decimal point)"
+            )
+        if expected in ("integer", "number") and isinstance(value, str):
+            typed = _scalar(value)
+            if isinstance(typed, int | float) and not isinstance(typed, bool):
+                return (
+                    f"must be a {expected}, got the string {value!r}: YAML reads exponents "
+                    "without a decimal point as text; write it out (0.001) or as 1.0e-3"
+                )
+    return error.message
+
+
+def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA) -> dict[str, Any]:
     """The config with defaults filled in; raises ConfigError naming every bad key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     filled = copy.deepcopy(dict(config))
     validator = _with_defaults(Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(filled), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        lines = [f"  {key_path(e.absolute_path)}: {e.message}" for e in errors]
+        lines = [f"  {key_path(e.absolute_path)}: {_message(e)}" for e in errors]
         raise ConfigError(
             "invalid workflow configuration:\n"
             + "\n".join(lines)
@@ -69,9 +217,55 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path) -> dict[
             "  train.checkpoint_every: must be a multiple of "
             f"train.log_every ({filled['train']['log_every']})"
         )
+    available = physical_memory_bytes()
+    for keys, estimate in memory_estimates(filled).items():
+        if available is not None and estimate > available:
+            problems.append(
+                f"  {keys}: needs at least {_gib(estimate)} of memory, more than this "
+                f"machine's {_gib(available)}; lower them"
+            )
     if problems:
         raise ConfigError("invalid workflow configuration:\n" + "\n".join(problems))
     return _sorted(filled)
+
+
+def memory_estimates(config: Mapping[str, Any]) -> dict[str, int]:
+    """Lower bounds, in bytes, on the memory of the largest step each group of keys sets.
+
+    ``train.batch_size, model``: one FlowBind training step. Parameters: per modality, a drift
+    network (input and output projections and ``depth`` blocks of an MLP of ratio 4 and a 3x
+    modulation) and an anchor-encoder head (projections and residual blocks), each held four
+    times (weights, gradients, Adam's two moments). Activations: per pair table, the MLP's
+    hidden rows of every block for at least one drifted modality, kept for the backward pass.
+    Biases and the time embedding are left out; the baselines match FlowBind's parameter count.
+    ``evaluation.bootstrap_resamples``: one bootstrap interval, (resamples, n) int64 indices and
+    the float64 values they gather, n the size of a test split.
+    Being lower bounds, they never refuse a configuration that fits.
+    """
+    from bench.embedded.build import SIZES
+
+    d, h = config["latent_dim"], config["model"]["hidden_dim"]
+    depth, he = config["model"]["depth"], config["model"]["encoder_hidden_dim"]
+    params = MODALITIES * (
+        2 * d * h + depth * 11 * h * h + 3 * d * he + ENCODER_DEPTH * 2 * he * he
+    )
+    activations = config["train"]["batch_size"] * PAIR_TABLES * (depth * 4 * h + d)
+    n_test = SIZES[config["size"]].test
+    return {
+        "train.batch_size, model": 4 * (4 * params + activations),
+        "evaluation.bootstrap_resamples": 16 * config["evaluation"]["bootstrap_resamples"] * n_test,
+    }
+
+
+def physical_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB"
 
 
 def _sorted(value: Any) -> Any:
@@ -82,3 +276,30 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, list):
         return [_sorted(v) for v in value]
     return value
+
+
+# -- command line -------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.config",
+        description="Resolve and check the workflow configuration as `snakemake` would, "
+        "without running anything, and print it as YAML.",
+    )
+    parser.add_argument("--configfile", nargs="+", default=[], help="config files, merged in order")
+    parser.add_argument("--config", nargs="+", default=[], help="KEY=VALUE overrides")
+    args = parser.parse_args(argv)
+    from snakemake.cli import parse_config  # the parser `snakemake --config` uses
+
+    try:
+        config = resolve_config(args.configfile, parse_config(args.config))
+    except (ConfigError, ValueError) as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(yaml.safe_dump(config, sort_keys=False), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,10 @@
 rule train:
-    """One training run of a method: results/train/<method>/<variant>/seed<seed>/."""
+    """One training run of a method: results/train/<method>/<variant>/seed<seed>/.
+
+    The run trains and checkpoints in results/checkpoints/train/..., which Snakemake never
+    deletes, so a killed or retried job resumes from its newest checkpoint; the finished run
+    is copied to the output atomically (bench.train_run).
+    """
     input:
         latents=rules.encode.output,
     output:
@@ -15,5 +20,6 @@ rule train:
         gpu=GPU_JOBS,
     params:
         settings=run_settings,
+        work="results/checkpoints/train/{method}/{variant}/seed{seed}",
     script:
         "../scripts/train.py"
