@@ -11,6 +11,12 @@ condition is left out of its reference set (comparing it with itself could never
 output is farthest from it scores 0. (SonicDiffusion's own evaluation compares with a separate
 validation set, where the question does not arise; keeping item i's condition in its reference
 set would only scale the score by (N - 1) / N.) Scale: x100.
+
+s_i and every cos(g_i, r_j) are read from one similarity matrix between the generated items and
+the distinct rows of conditions and references together, so a reference that is an exact copy of
+c_i (the conditions given as references, or two items sharing a condition) gives a value exactly
+equal to s_i and is not counted. Two separate computations of the same cosine can differ in the
+last bit, and the strict ">" would then count about half of those copies as beaten.
 """
 
 from __future__ import annotations
@@ -27,25 +33,48 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
+def _beaten(g: np.ndarray, c: np.ndarray, r: np.ndarray | None) -> np.ndarray:
+    """(N,) count of references r_j with cos(g_i, c_i) > cos(g_i, r_j); r None means r = c.
+
+    One (N, K) similarity matrix over the K distinct rows of c and r gives both sides of every
+    comparison; each distinct reference row counts as many times as it occurs in r.
+    """
+    sides = c if r is None else np.concatenate([c, r])
+    rows, inverse = np.unique(sides, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    sims = _unit(g) @ _unit(rows).T
+    pair = sims[np.arange(len(g)), inverse[: len(c)]]
+    multiplicity = np.bincount(inverse if r is None else inverse[len(c) :], minlength=len(rows))
+    return (pair[:, None] > sims).astype(np.float64) @ multiplicity
+
+
 def ais_per_item(generated_emb: Any, condition_emb: Any, reference_emb: Any = None) -> np.ndarray:
-    """Per-item fraction (0..1) of references less similar to g_i than its own condition."""
-    g = _unit(as_features(generated_emb, "generated_emb"))
-    c = _unit(as_features(condition_emb, "condition_emb"))
+    """Per-item fraction (0..1) of references less similar to g_i than its own condition.
+
+    Args:
+        generated_emb: (N, D) embeddings of the generated items.
+        condition_emb: (N, D) embeddings of their conditions; row i conditioned item i.
+        reference_emb: (M, D) reference embeddings; None uses the conditions with each item's
+            own row left out (N - 1 references per item).
+
+    Returns:
+        (N,) float64 fractions.
+    """
+    g = as_features(generated_emb, "generated_emb")
+    c = as_features(condition_emb, "condition_emb")
     check_paired(g, c, ("generated_emb", "condition_emb"))
-    pair = np.einsum("nd,nd->n", g, c)
     if reference_emb is None:
         if len(c) < 2:
             raise MetricInputError(
                 "AIS needs at least 2 items when the conditions are the references"
             )
-        sims = g @ c.T
-        beaten = (pair[:, None] > sims).astype(np.float64)
-        np.fill_diagonal(beaten, 0.0)
-        return beaten.sum(1) / (len(c) - 1)
-    r = _unit(as_features(reference_emb, "reference_emb"))
+        # Item i's own row is a tie with itself, so it is never counted: only the divisor
+        # has to leave it out.
+        return _beaten(g, c, None) / (len(c) - 1)
+    r = as_features(reference_emb, "reference_emb")
     if r.shape[1] != g.shape[1]:
         raise MetricInputError(f"reference_emb has {r.shape[1]} dimensions, generated {g.shape[1]}")
-    return (pair[:, None] > g @ r.T).mean(1)
+    return _beaten(g, c, r) / len(r)
 
 
 def ais(generated_emb: Any, condition_emb: Any, reference_emb: Any = None) -> float:

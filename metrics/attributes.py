@@ -1,8 +1,10 @@
 """Ground-truth attribute accuracy: the embedded benchmark's own addition to the paper's metrics.
 
 An output counts as correct for an attribute when the evaluator of its modality (image or audio
-classifier, caption parser) recovers the scene's true value. Unparseable captions get code -1
-and count as wrong. Accuracy is a fraction in [0, 1], per attribute.
+classifier, caption parser) recovers the scene's true value. Values are integer class indices
+(whole-number floats are accepted); NaN, fractional and string values are refused with an
+error. Unparseable captions get code -1 and count as wrong. Accuracy is a fraction in [0, 1],
+per attribute.
 """
 
 from __future__ import annotations
@@ -17,10 +19,36 @@ from metrics.validation import MetricInputError
 
 
 def _codes(values: Any, name: str) -> np.ndarray:
+    """(N,) int64 class indices, or MetricInputError saying what is wrong and how to fix it.
+
+    Integer arrays pass; float arrays pass when every value is a whole number (codes that went
+    through a float array). NaN, fractions, infinities, strings and other dtypes are refused:
+    compared with the truth they would silently count as wrong.
+    """
     array = np.asarray(values)
     if array.ndim != 1:
         raise MetricInputError(f"{name} must be 1-D (one code per item), got shape {array.shape}")
-    return array
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64)
+    if array.dtype.kind == "f":
+        nan = np.flatnonzero(np.isnan(array))
+        if nan.size:
+            raise MetricInputError(
+                f"{name} holds NaN at rows {nan[:10].tolist()} ({nan.size} of {array.size}); "
+                "give an item the evaluator could not score the code -1 (counted as wrong)"
+            )
+        fractional = np.flatnonzero(~np.isfinite(array) | (array != np.round(array)))
+        if fractional.size:
+            raise MetricInputError(
+                f"{name} holds non-integer values at rows {fractional[:10].tolist()} (e.g. "
+                f"{array[fractional[0]]}); pass class indices, e.g. the argmax of the logits"
+            )
+        return array.astype(np.int64)
+    raise MetricInputError(
+        f"{name} must hold integer class indices, got dtype {array.dtype}; map names to indices "
+        "first, e.g. with the attribute's list of values (values.index(name)) or "
+        "np.unique(names, return_inverse=True)"
+    )
 
 
 def _pairs(predicted: Mapping[str, Any], truth: Mapping[str, Any]):

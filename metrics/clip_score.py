@@ -1,9 +1,17 @@
 """CLIP score: 100 * mean over paired items of max(cos(a_i, b_i), 0).
 
-The torchmetrics convention (weight 1, negative cosines clipped to 0, no prompt prefix). Paper
-benchmark: OpenAI CLIP ViT-B/32 image and text embeddings (as CrossFlow reports it). CLAP score
-is the same function on LAION-CLAP audio and text embeddings (``metrics.clap_score``). Embedded
-benchmark: the text_image (CLIP) and text_audio (CLAP) contrastive pairs. Scale: x100.
+Each pair is clamped at 0 before the mean: the CLIP-S convention of Hessel et al. 2021
+(CLIP-S = w * max(cos, 0) per pair, averaged over the corpus) with weight w = 1 instead of their
+2.5, as CrossFlow, reported x100. torchmetrics' CLIPScore clamps the mean instead,
+max(mean(100 * cos), 0). The two agree when no cosine is negative; otherwise this score is the
+larger one (strictly, once some cosines are positive and some negative). The suite clamps per
+pair because the per-item values are what the bootstrap intervals and the pooling over seeds
+resample: their mean must be the score.
+
+Paper benchmark: OpenAI CLIP ViT-B/32 image and text embeddings, no prompt prefix (as CrossFlow
+reports it). CLAP score is the same function on LAION-CLAP audio and text embeddings
+(``metrics.clap_score``). Embedded benchmark: the text_image (CLIP) and text_audio (CLAP)
+contrastive pairs. Scale: x100.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def clip_score_per_item(a_emb: Any, b_emb: Any) -> np.ndarray:
-    """Per-item max(cos, 0) of paired embeddings (not yet x100)."""
+    """(N,) per-item max(cos(a_i, b_i), 0) of (N, D) paired embeddings (not yet x100)."""
     a = as_features(a_emb, "a_emb")
     b = as_features(b_emb, "b_emb")
     check_paired(a, b, ("a_emb", "b_emb"))
@@ -33,7 +41,7 @@ def clip_score_per_item(a_emb: Any, b_emb: Any) -> np.ndarray:
 
 
 def clip_score(a_emb: Any, b_emb: Any) -> float:
-    """100 * mean max(cos(a_i, b_i), 0) over paired rows."""
+    """100 * mean_i max(cos(a_i, b_i), 0) over paired (N, D) rows, each pair clamped."""
     return float(100.0 * clip_score_per_item(a_emb, b_emb).mean())
 
 
