@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.tables import find, fmt, interval_columns, item_key
+from flowbind.files import read_npz
 from metrics.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean
 
 if TYPE_CHECKING:
@@ -151,8 +152,7 @@ def read_run(path: str | Path) -> dict[str, Run]:
     """task -> (records, per-item values) of a run written by the ablation_eval rule."""
     path = Path(path)
     records = json.loads(path.read_text())["records"]
-    with np.load(path.with_suffix(".npz")) as f:
-        items = {k: f[k] for k in f.files}
+    items = read_npz(path.with_suffix(".npz"))
     return {
         task: (
             recs,

@@ -10,7 +10,9 @@ For each target modality:
                  whether any source shows the attribute (if none does, chance is the ceiling)
 
 Records are flat dicts (kind, metric, source, target, attribute, value, low, high, n); per-item
-values of the per-item metrics go to a companion npz so that seeds can be pooled later.
+values of the per-item metrics go to a companion npz so that seeds can be pooled later. Every
+backbone feature and embedding is checked for NaN and inf before it enters a metric
+(NonFiniteError naming the task, the modality and the first bad item).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bench.embedded.storage import Split
 from bench.embedded.world import BY_NAME, attributes_shown_by
 from bench.tables import item_key
 from bench.tasks import Task
+from flowbind.files import check_finite
 from metrics.ais import ais_per_item
 from metrics.bootstrap import DEFAULT_RESAMPLES, Score, bootstrap_mean
 from metrics.cider import cider_per_item
@@ -40,6 +43,21 @@ FIDELITY = {"image": "FID", "audio": "FAD", "text": "CIDEr"}
 
 def _view(split: Split, modality: str) -> Any:
     return {"text": split.captions, "image": split.image, "audio": split.audio}[modality]
+
+
+def _finite(x: Any, task: Task, modality: str, what: str, ids: list[str]) -> np.ndarray:
+    """``x`` (a tensor or an array, one row per item) as float64, or NonFiniteError."""
+    if hasattr(x, "detach"):  # a torch tensor, possibly on the GPU
+        x = x.detach().cpu().double().numpy()
+    x = np.asarray(x, dtype=np.float64)
+    check_finite(
+        x,
+        f"{task.name}, {modality}: {what}",
+        ids,
+        "no score is computed from it; regenerate the outputs if they are damaged, or check "
+        "the backbone",
+    )
+    return x
 
 
 def _record(kind, metric, source, target, attribute, score: Score) -> dict[str, Any]:
@@ -83,6 +101,7 @@ def evaluate_task(
             "regenerate them from the same test latents"
         )
     records, items = [], {}
+    ids = list(split.ids)
 
     def add(kind, metric, source, target, attribute, per_item=None, score=None, scale=1.0):
         if per_item is not None:
@@ -102,15 +121,22 @@ def evaluate_task(
             add("fidelity", "CIDEr", "", target, "", [per_id[i] for i in sorted(per_id)])
         else:
             features = backbones.fid_features if target == "image" else backbones.fad_features
+            what = f"{FIDELITY[target]} feature matrix of the"
             score = frechet_score(
-                features(generated), features(_view(split, target)), resamples, seed
+                _finite(features(generated), task, target, f"{what} generated outputs", ids),
+                _finite(features(_view(split, target)), task, target, f"{what} real items", ids),
+                resamples,
+                seed,
             )
             add("fidelity", FIDELITY[target], "", target, "", score=score)
         for source in task.sources:
             metric, embedder = ALIGNMENT[frozenset({source, target})]
             embed = getattr(backbones, embedder)
-            gen_emb = embed(target, generated).numpy()
-            src_emb = embed(source, _view(split, source)).numpy()
+            what = f"{metric} embedding matrix of the"
+            gen_emb = _finite(embed(target, generated), task, target, f"{what} outputs", ids)
+            src_emb = _finite(
+                embed(source, _view(split, source)), task, source, f"{what} sources", ids
+            )
             if metric == "AIS":
                 add(
                     "alignment",

@@ -13,6 +13,7 @@ from bench.embedded.build import PAIR_SPLITS, ia_subset
 from bench.embedded.prepare import load_codec
 from bench.embedded.storage import load_split
 from flowbind.data import PairTable
+from flowbind.files import read_npz
 
 
 def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
@@ -26,11 +27,11 @@ def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
 
 
 def read_latents(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a latents file; NonFiniteError names a latent that is NaN or inf."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; run the workflow's encode step first")
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+    return read_npz(path)
 
 
 def training_data(

@@ -24,6 +24,7 @@ from bench.embedded.world import ATTRIBUTE_NAMES, BY_NAME, attributes_shown_by
 from bench.report_html import file_uri, png_uri, render_macro
 from bench.tables import label, read_rows
 from bench.tasks import TASKS, Task
+from flowbind.files import read_npz
 
 FAMILIES = {
     "one-to-one": ("One-to-one", (1, 1)),
@@ -87,12 +88,12 @@ def read_correct(path: Path, task: Task, n: int) -> dict[tuple[str, str], np.nda
         raise FileNotFoundError(f"{path} is missing; run the evaluate step")
     source = "+".join(task.sources)
     out = {}
-    with np.load(path) as f:
-        for target in task.targets:
-            for name in attributes_shown_by(target):
-                values = f[f"attribute/accuracy/{source}/{target}/{name}"]
-                assert values.shape == (n,), f"{path}: {name} has {values.shape}, manifest {n} rows"
-                out[target, name] = values > 50
+    arrays = read_npz(path)
+    for target in task.targets:
+        for name in attributes_shown_by(target):
+            values = arrays[f"attribute/accuracy/{source}/{target}/{name}"]
+            assert values.shape == (n,), f"{path}: {name} has {values.shape}, manifest {n} rows"
+            out[target, name] = values > 50
     return out
 
 

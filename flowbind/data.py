@@ -4,7 +4,8 @@ Latents are stored once per modality, ``latents[m]`` of shape (N_m, D): a torch 
 array, or a memory-mapped array (``np.load(path, mmap_mode="r")``), so large sets never need to
 fit in memory. A ``PairTable`` lists which rows are paired, e.g. text-image pairs as an (M, 2)
 index array into ``latents["text"]`` and ``latents["image"]``. Pairs are partial: the paper
-trains on text-image, text-audio and image-audio pairs, never on triplets.
+trains on text-image, text-audio and image-audio pairs, never on triplets. Latents must be
+finite: one NaN row would make the loss NaN from the first step that draws it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from flowbind.files import NonFiniteError, describe_nonfinite, nonfinite_rows
+
 Latents = Mapping[str, np.ndarray | Tensor]
+
+# Rows per slice when a numpy store is scanned for NaN, so a memory map is read piece by piece.
+SCAN_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,10 @@ class PairTable:
 def check_training_data(
     latents: Latents, pairs: Sequence[PairTable], modalities: Sequence[str], dim: int
 ) -> None:
-    """Raise ValueError naming the first inconsistency between latents, pairs and the model."""
+    """Raise ValueError naming the first inconsistency between latents, pairs and the model.
+
+    Every latent store is scanned once for NaN and inf (NonFiniteError, a ValueError).
+    """
     if not pairs:
         raise ValueError("no pair tables given; training needs at least one group of pairs")
     for m, z in latents.items():
@@ -70,6 +79,9 @@ def check_training_data(
             )
         if z.ndim != 2 or z.shape[1] != dim:
             raise ValueError(f"latents[{m!r}] must have shape (N, {dim}), got {tuple(z.shape)}")
+        check_finite_latents(
+            z, f"latents[{m!r}]", "training on them would give a NaN loss: fix or drop those rows"
+        )
     for table in pairs:
         for j, m in enumerate(table.modalities):
             if m not in latents:
@@ -82,6 +94,31 @@ def check_training_data(
                     f"pair table {table.name}: row {top} of {m!r} is out of range "
                     f"(latents[{m!r}] has {latents[m].shape[0]} rows)"
                 )
+
+
+def check_finite_latents(z: np.ndarray | Tensor, what: str, advice: str) -> None:
+    """Raise NonFiniteError "<what> has NaN or inf in ...; <advice>" if a row is not finite.
+
+    Args:
+        z: latents of shape (N, ...): a tensor (on any device), an array or a memory map.
+        what: names them, e.g. "latents['image']".
+        advice: what to do about it, appended to the message.
+    """
+    if isinstance(z, Tensor):
+        if not z.is_floating_point():
+            return
+        finite = torch.isfinite(z.detach())
+        if finite.ndim > 1:
+            finite = finite.flatten(1).all(dim=1)
+        bad = torch.nonzero(~finite).flatten().cpu().numpy()
+    else:
+        slices = range(0, len(z), SCAN_ROWS)
+        bad = np.concatenate(
+            [np.empty(0, np.int64)]
+            + [start + nonfinite_rows(z[start : start + SCAN_ROWS]) for start in slices]
+        )
+    if len(bad):
+        raise NonFiniteError(f"{what} has {describe_nonfinite(bad, len(z))}; {advice}")
 
 
 def gather(z: np.ndarray | Tensor, rows: np.ndarray) -> Tensor:

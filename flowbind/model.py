@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from flowbind.anchor import AnchorEncoder
 from flowbind.checkpoint import CheckpointError, load_weights, read_model_config, save_model
 from flowbind.config import FlowBindConfig
+from flowbind.data import check_finite_latents
 from flowbind.drift import DriftNet
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig, flowbind_loss
@@ -40,7 +41,11 @@ def inference(module: nn.Module) -> Iterator[None]:
 
 
 def check_translation(sources: Mapping[str, Tensor], targets: Sequence[str]) -> int:
-    """Raise ValueError unless there are sources and targets and the sources' rows agree.
+    """Check a translation's inputs; every method's translate (each baseline's too) calls it first.
+
+    Raises ValueError unless there are sources and targets and the sources' rows agree, and
+    NonFiniteError (a ValueError) naming the modality and the first bad row if a source latent
+    is NaN or inf.
 
     Returns:
         N, the number of rows of every source batch.
@@ -52,6 +57,12 @@ def check_translation(sources: Mapping[str, Tensor], targets: Sequence[str]) -> 
     sizes = {m: z.shape[0] for m, z in sources.items()}
     if len(set(sizes.values())) != 1:
         raise ValueError(f"source batches must have the same number of rows, got {sizes}")
+    for m, z in sources.items():
+        check_finite_latents(
+            z,
+            f"translate: source {m!r}",
+            "check the latents file or the step that made these inputs",
+        )
     return next(iter(sizes.values()))
 
 

@@ -8,6 +8,8 @@ no EMA and no gradient clipping by default (both optional). Each step draws one 
 pair table; the loss sums over groups and modalities. Seeded and deterministic on the CPU:
 every ``checkpoint_every`` steps the model, optimizer, EMA and random states are saved, and a
 run that resumes from its last checkpoint ends with the same weights as one never interrupted.
+A loss that is NaN or inf stops training before it reaches the weights (NonFiniteTrainingError),
+and weights are checked before every checkpoint, so no checkpoint or final model holds NaN.
 
 Output folder layout:
     out_dir/loss.csv                  one row per ``log_every`` steps, one column per loss term
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +56,10 @@ from flowbind.train_state import (
 
 # Fields that may change between a run and its resumption without changing the maths.
 RESUMABLE_FIELDS = ("steps", "checkpoint_every", "keep_checkpoints", "log_every", "device")
+
+
+class NonFiniteTrainingError(RuntimeError):
+    """The loss or the weights became NaN or inf; training stopped before saving them."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,12 @@ def train(
         ]
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
             loss = model.loss(groups, config.objective)
+        # The log needs these floats anyway (one sync per step); read before backward, a NaN
+        # loss stops the run before its gradient can reach the weights.
+        values = {"loss": loss.total.item(), **{k: v.item() for k, v in loss.terms.items()}}
+        if not all(math.isfinite(v) for v in values.values()):
+            bar.close()
+            raise _stopped(out_dir, step, "the loss is not finite", values)
         optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
         if config.grad_clip is not None:
@@ -222,7 +235,6 @@ def train(
         if ema is not None:
             _update_ema(ema, model, config.ema_decay)
 
-        values = {"loss": loss.total.item(), **{k: v.item() for k, v in loss.terms.items()}}
         for k, v in values.items():
             window[k] = window.get(k, 0.0) + v
         if step % config.log_every == 0 or step == config.steps:
@@ -238,6 +250,10 @@ def train(
         bar.set_postfix(loss=f"{values['loss']:.4f}")
         state.step, state.wall_time_s = step, time.perf_counter() - started
         if step % config.checkpoint_every == 0 or step == config.steps:
+            if not _weights_finite(model, ema):
+                bar.close()
+                problem = "its update left NaN or inf in the weights although its loss was finite"
+                raise _stopped(out_dir, step, problem, values)
             _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state)
         if callback is not None:
             callback(step, values)
@@ -247,6 +263,32 @@ def train(
         model.load_state_dict({**model.state_dict(), **ema})
     model_path = save_model(model, out_dir / "model")
     return TrainResult(model, state.step, state.wall_time_s, model_path, log_path, resumed_from)
+
+
+@torch.no_grad()
+def _weights_finite(model: FlowBind, ema: dict[str, torch.Tensor] | None) -> bool:
+    tensors = [*model.parameters(), *(ema or {}).values()]
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+
+def _stopped(
+    out_dir: Path, step: int, problem: str, values: dict[str, float]
+) -> NonFiniteTrainingError:
+    """The error of a run stopped at ``step``, naming every loss term and what is left."""
+    terms = ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+    last = latest_checkpoint(out_dir)
+    kept = (
+        "no checkpoint was written before it"
+        if last is None
+        else f"the last good checkpoint, {last} (step {int(last.name.split('_')[1])}), is left "
+        "in place"
+    )
+    return NonFiniteTrainingError(
+        f"training stopped at step {step}: {problem} ({terms}); {kept}; no final model was "
+        "written. To proceed, lower the learning rate (TrainConfig.lr; a longer warm-up or "
+        "grad_clip also help) or check the training latents, and train into a new output "
+        "folder: resuming here with the same settings repeats the same steps"
+    )
 
 
 @torch.no_grad()

@@ -2,11 +2,9 @@
 
 from pathlib import Path
 
-import numpy as np
-
 from bench.job import job
 from bench.tables import read_evaluations
-from flowbind.files import write_json, write_npz
+from flowbind.files import read_npz, write_json, write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):
@@ -14,7 +12,7 @@ with job(sm.log[0]):
     records = read_evaluations(folder, [method], sm.params.tasks)[method]
     items = {}
     for key in sm.params.tasks:
-        with np.load(folder / method / f"{key}.npz") as per_item:
-            items.update({f"{key}|{name}": per_item[name] for name in per_item.files})
+        per_item = read_npz(folder / method / f"{key}.npz")
+        items.update({f"{key}|{name}": values for name, values in per_item.items()})
     write_json(Path(sm.output.records), {"records": records})
     write_npz(sm.output.per_item, items)
