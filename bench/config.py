@@ -37,6 +37,10 @@ SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 # Pair tables a training step draws one minibatch from (text-image, text-audio, image-audio).
 PAIR_TABLES = 3
 MODALITIES = 3
+# The keys that set the memory of a training step.
+TRAINING_MEMORY_KEYS = (
+    "train.batch_size, model.hidden_dim, model.depth, model.encoder_hidden_dim, latent_dim"
+)
 # Residual blocks per anchor-encoder head (flowbind.config.FlowBindConfig.encoder_depth).
 ENCODER_DEPTH = 3
 
@@ -111,6 +115,22 @@ def typed_overrides(value: Any) -> Any:
     if isinstance(value, str):
         return _scalar(value)
     return value
+
+
+def parse_overrides(entries: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` words read as ``snakemake --config`` reads them (YAML's BaseLoader for
+    lists and mappings), before ``typed_overrides``."""
+    out: dict[str, Any] = {}
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"--config {entry!r}: expected KEY=VALUE, e.g. 'seeds=[0,1]'")
+        try:
+            parsed = yaml.load(value, Loader=yaml.BaseLoader) if value else None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--config {entry!r}: the value is not valid YAML ({err})") from None
+        out = merge(out, {key: parsed})
+    return out
 
 
 def resolve_config(
@@ -232,7 +252,7 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA)
 def memory_estimates(config: Mapping[str, Any]) -> dict[str, int]:
     """Lower bounds, in bytes, on the memory of the largest step each group of keys sets.
 
-    ``train.batch_size, model``: one FlowBind training step. Parameters: per modality, a drift
+    ``TRAINING_MEMORY_KEYS``: one FlowBind training step. Parameters: per modality, a drift
     network (input and output projections and ``depth`` blocks of an MLP of ratio 4 and a 3x
     modulation) and an anchor-encoder head (projections and residual blocks), each held four
     times (weights, gradients, Adam's two moments). Activations: per pair table, the MLP's
@@ -252,7 +272,7 @@ def memory_estimates(config: Mapping[str, Any]) -> dict[str, int]:
     activations = config["train"]["batch_size"] * PAIR_TABLES * (depth * 4 * h + d)
     n_test = SIZES[config["size"]].test
     return {
-        "train.batch_size, model": 4 * (4 * params + activations),
+        TRAINING_MEMORY_KEYS: 4 * (4 * params + activations),
         "evaluation.bootstrap_resamples": 16 * config["evaluation"]["bootstrap_resamples"] * n_test,
     }
 
@@ -290,11 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configfile", nargs="+", default=[], help="config files, merged in order")
     parser.add_argument("--config", nargs="+", default=[], help="KEY=VALUE overrides")
     args = parser.parse_args(argv)
-    from snakemake.cli import parse_config  # the parser `snakemake --config` uses
-
     try:
-        config = resolve_config(args.configfile, parse_config(args.config))
-    except (ConfigError, ValueError) as err:
+        config = resolve_config(args.configfile, parse_overrides(args.config))
+    except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
     print(yaml.safe_dump(config, sort_keys=False), end="")

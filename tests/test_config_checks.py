@@ -10,6 +10,7 @@ import yaml
 
 from bench.config import (
     DEFAULT_CONFIG,
+    TRAINING_MEMORY_KEYS,
     ConfigError,
     memory_estimates,
     merge,
@@ -63,8 +64,8 @@ def test_values_json_schema_lets_through_are_refused(section, key, value, messag
 @pytest.mark.parametrize(
     ("section", "key", "value", "keys"),
     [
-        ("train", "batch_size", 10**9, "train.batch_size, model: needs at least"),
-        ("model", "hidden_dim", 10**6, "train.batch_size, model: needs at least"),
+        ("train", "batch_size", 10**9, "train.batch_size, model.hidden_dim, model.depth"),
+        ("model", "hidden_dim", 10**6, "train.batch_size, model.hidden_dim, model.depth"),
         ("evaluation", "bootstrap_resamples", 10**10, "evaluation.bootstrap_resamples: needs"),
     ],
 )
@@ -91,7 +92,7 @@ def test_the_memory_bound_is_below_what_a_training_step_holds():
         options={},
     )
     no_batch = {**config, "train": {**config["train"], "batch_size": 0}}
-    parameter_bytes = memory_estimates(no_batch)["train.batch_size, model"]
+    parameter_bytes = memory_estimates(no_batch)[TRAINING_MEMORY_KEYS]
     assert parameter_bytes <= 16 * method.num_parameters()
     assert parameter_bytes >= 0.5 * 16 * method.num_parameters()
 

@@ -111,17 +111,3 @@ def ablation_train(method, variant_name):
     """The training folder of the first seed of an ablation setting."""
     return f"results/train/{method}/{ablation_variant(variant_name)}/seed{MAIN_SEED}"
 
-
-rule resolved_config:
-    """results/config.yaml: the checked configuration of this run, every default filled in."""
-    output:
-        "results/config.yaml",
-    localrule: True
-    params:
-        config=dict(config),
-    run:
-        import yaml
-        from flowbind.files import atomic_file
-
-        with atomic_file(output[0]) as tmp:
-            tmp.write_text(yaml.safe_dump(params.config, sort_keys=False))

@@ -65,3 +65,18 @@ rule report:
         logs="results/logs",
     script:
         "../scripts/report.py"
+
+
+rule resolved_config:
+    """results/config.yaml: the checked configuration of this run, every default filled in."""
+    output:
+        "results/config.yaml",
+    log:
+        "results/logs/config.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        config=dict(config),
+    script:
+        "../scripts/resolved_config.py"
