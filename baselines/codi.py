@@ -273,7 +273,7 @@ class CoDiModel(nn.Module):
         Every target's flow is conditioned on the mean aligned embedding of the sources; the other
         arguments are ``generate``'s.
         """
-        check_translation(sources, targets)
+        check_translation(sources, targets, self.config)
         with inference(self):
             c = self.condition(sources)
         return self.generate(c, targets, guidance_scale, **solver)

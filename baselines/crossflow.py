@@ -268,7 +268,7 @@ class CrossFlowModel(nn.Module):
         Returns:
             target -> raw latents (N, D).
         """
-        check_translation(sources, targets)
+        check_translation(sources, targets, self.config)
         with inference(self):
             z = {m: self.normalizer.normalize(m, x) for m, x in sources.items()}
             return {

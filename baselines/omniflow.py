@@ -191,10 +191,7 @@ class OmniFlowModel(nn.Module):
         Returns:
             target modality -> raw latents of shape (N, D); deterministic (noise seeded with 0).
         """
-        n = check_translation(sources, targets)
-        for m in [*sources, *targets]:
-            if m not in self.modalities:
-                raise KeyError(f"unknown modality {m!r}; this model has {list(self.modalities)}")
+        n = check_translation(sources, targets, self.config)
         if set(sources) & set(targets):
             raise ValueError(f"{sorted(set(sources) & set(targets))} are both source and target")
         d = self.config.latent_dim

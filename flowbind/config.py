@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from flowbind.checks import count_problem, problems_of, real_problem
+
 # Keys that model configs written by earlier versions hold, now generation settings
 # (flowbind.solver.SolverConfig): dropped when such a config is read.
 MOVED_TO_GENERATION = ("solver", "solver_steps")
@@ -59,17 +61,21 @@ class FlowBindConfig:
             problems.append("modalities is empty; give at least one modality name")
         if len(set(self.modalities)) != len(self.modalities):
             problems.append(f"modalities {self.modalities} contains duplicates")
-        for name in ("latent_dim", "hidden_dim", "time_embed_dim"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("depth", "encoder_depth"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("dropout", "encoder_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                problems.append(f"{name} must lie in [0, 1), got {getattr(self, name)}")
-        if self.anchor_variance <= 0:
-            problems.append(f"anchor_variance must be > 0, got {self.anchor_variance}")
+        problems += problems_of(
+            *(count_problem(n, getattr(self, n), 1) for n in ("latent_dim", "hidden_dim")),
+            count_problem("time_embed_dim", self.time_embed_dim, 1),
+            *(count_problem(n, getattr(self, n), 0) for n in ("depth", "encoder_depth")),
+            None
+            if self.encoder_hidden_dim is None
+            else count_problem("encoder_hidden_dim", self.encoder_hidden_dim, 1),
+            real_problem("mlp_ratio", self.mlp_ratio, 0, low_open=True),
+            *(
+                real_problem(n, getattr(self, n), 0, 1, high_open=True)
+                for n in ("dropout", "encoder_dropout")
+            ),
+            real_problem("time_max_period", self.time_max_period, 0, low_open=True),
+            real_problem("anchor_variance", self.anchor_variance, 0, low_open=True),
+        )
         if problems:
             raise ValueError("invalid FlowBindConfig: " + "; ".join(problems))
 

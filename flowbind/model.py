@@ -40,10 +40,13 @@ def inference(module: nn.Module) -> Iterator[None]:
         module.train(was_training)
 
 
-def check_translation(sources: Mapping[str, Tensor], targets: Sequence[str]) -> int:
+def check_translation(
+    sources: Mapping[str, Tensor], targets: Sequence[str], config: FlowBindConfig
+) -> int:
     """Check a translation's inputs; every method's translate (each baseline's too) calls it first.
 
-    Raises ValueError unless there are sources and targets and the sources' rows agree, and
+    Raises KeyError for a modality the model lacks; ValueError unless there are sources and
+    targets, every source is (N, config.latent_dim) and the sources' rows agree; and
     NonFiniteError (a ValueError) naming the modality and the first bad row if a source latent
     is NaN or inf.
 
@@ -54,6 +57,15 @@ def check_translation(sources: Mapping[str, Tensor], targets: Sequence[str]) -> 
         raise ValueError("translate needs at least one source modality")
     if not targets:
         raise ValueError("translate needs at least one target modality")
+    for m in [*sources, *targets]:
+        if m not in config.modalities:
+            raise KeyError(f"unknown modality {m!r}; this model has {list(config.modalities)}")
+    for m, z in sources.items():
+        if z.ndim != 2 or z.shape[1] != config.latent_dim:
+            raise ValueError(
+                f"translate: source {m!r} must have shape (N, {config.latent_dim}), got "
+                f"{tuple(z.shape)}"
+            )
     sizes = {m: z.shape[0] for m, z in sources.items()}
     if len(set(sizes.values())) != 1:
         raise ValueError(f"source batches must have the same number of rows, got {sizes}")
@@ -139,7 +151,7 @@ class FlowBind(nn.Module):
         Returns:
             target modality -> raw latents of shape (N, D).
         """
-        check_translation(sources, targets)
+        check_translation(sources, targets, self.config)
         anchor = self.shared_anchor(sources, **solver)
         return {m: self.decode(anchor, m, **solver) for m in targets}
 

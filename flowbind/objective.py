@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from flowbind.checks import problems_of, real_problem
 from flowbind.path import sample_path
 
 SCHEMES = ("official", "paper")
@@ -57,10 +58,14 @@ class ObjectiveConfig:
             raise ValueError(
                 f"objective scheme {self.scheme!r} is unknown; choose one of {SCHEMES}"
             )
-        for name in ("p_endpoint", "p_t0", "modality_dropout"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"objective {name} must lie in [0, 1], got {value}")
+        problems = problems_of(
+            *(real_problem(n, getattr(self, n), 0, 1) for n in ("p_endpoint", "p_t0")),
+            real_problem("modality_dropout", self.modality_dropout, 0, 1),
+        )
+        if not isinstance(self.no_stop_grad, bool):
+            problems.append(f"no_stop_grad must be True or False, got {self.no_stop_grad!r}")
+        if problems:
+            raise ValueError("invalid objective: " + "; ".join(problems))
 
 
 @dataclass

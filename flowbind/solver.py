@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from flowbind.checks import count_problem, problems_of, real_problem
+
 SOLVERS = ("euler", "midpoint", "rk4", "dopri5")
 
 Drift = Callable[[Tensor, Tensor], Tensor]
@@ -42,11 +44,12 @@ class SolverConfig:
     def __post_init__(self) -> None:
         if self.method not in SOLVERS:
             raise ValueError(f"ODE solver {self.method!r} is unknown; choose one of {SOLVERS}")
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"solver steps must be an integer >= 1, got {self.steps!r}")
-        for name in ("atol", "rtol"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"solver {name} must be > 0, got {getattr(self, name)!r}")
+        problems = problems_of(
+            count_problem("steps", self.steps, 1),
+            *(real_problem(n, getattr(self, n), 0, low_open=True) for n in ("atol", "rtol")),
+        )
+        if problems:
+            raise ValueError("invalid ODE solver settings: " + "; ".join(problems))
 
 
 def solver_config(**requested: Any) -> SolverConfig:

@@ -41,6 +41,7 @@ from flowbind.checkpoint import (
     save_model,
     write_model_files,
 )
+from flowbind.checks import count_problem, problems_of, real_problem
 from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
 from flowbind.files import atomic_file
 from flowbind.model import FlowBind
@@ -99,16 +100,26 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.objective, dict):
             object.__setattr__(self, "objective", ObjectiveConfig(**self.objective))
-        for name in ("steps", "batch_size", "checkpoint_every", "keep_checkpoints", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        counts = ("steps", "batch_size", "checkpoint_every", "keep_checkpoints", "log_every")
+        problems = problems_of(
+            *(count_problem(n, getattr(self, n), 1) for n in counts),
+            count_problem("warmup_steps", self.warmup_steps, 0),
+            count_problem("seed", self.seed, 0),
+            real_problem("lr", self.lr, 0, low_open=True),
+            None
+            if self.grad_clip is None
+            else real_problem("grad_clip", self.grad_clip, 0, low_open=True),
+            None
+            if self.ema_decay is None
+            else real_problem("ema_decay", self.ema_decay, 0, 1, low_open=True, high_open=True),
+        )
+        if problems:
+            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
         if self.checkpoint_every % self.log_every:
             raise ValueError(
                 f"checkpoint_every ({self.checkpoint_every}) must be a multiple of log_every "
                 f"({self.log_every}) so that a resumed loss log matches an uninterrupted one"
             )
-        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must lie in (0, 1) or be None, got {self.ema_decay}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

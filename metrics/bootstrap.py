@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metrics.validation import MetricInputError
+
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LEVEL = 0.95
 
@@ -75,8 +77,18 @@ def bootstrap_mean(
     level: float = DEFAULT_LEVEL,
     scale: float = 1.0,
 ) -> Score:
-    """Interval of ``scale * mean(per_item)``, vectorised over resamples."""
+    """Interval of ``scale * mean(per_item)``, vectorised over resamples.
+
+    Raises:
+        MetricInputError: a per-item value is NaN or inf (it would make the score NaN).
+    """
     per_item = np.asarray(per_item, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(per_item))
+    if bad.size:
+        raise MetricInputError(
+            f"per-item values hold NaN or inf at items {bad[:10].tolist()} ({bad.size} of "
+            f"{per_item.size}); the metric that computed them failed on those items"
+        )
     draws = resample_indices(len(per_item), resamples, seed)
     values = scale * per_item[draws].mean(axis=1)
     low, high = percentile_interval(values, level)

@@ -99,10 +99,13 @@ def _normalise(
     for key in ids:
         hyp = hypotheses[key]
         hyp_list = [hyp] if isinstance(hyp, str) else hyp
-        if not isinstance(hyp_list, Sequence) or len(hyp_list) != 1:
-            count = len(hyp_list) if isinstance(hyp_list, Sequence) else "not a sequence"
+        if not isinstance(hyp_list, Sequence):
             raise MetricInputError(
-                f"CIDEr needs exactly one hypothesis per id; id {key!r} has {count}"
+                f"hypothesis of id {key!r} must be a caption (str), got {type(hyp).__name__}"
+            )
+        if len(hyp_list) != 1:
+            raise MetricInputError(
+                f"CIDEr needs exactly one hypothesis per id; id {key!r} has {len(hyp_list)}"
             )
         check_texts(list(hyp_list), f"hypothesis of id {key!r}")
         ref = references[key]

@@ -252,7 +252,7 @@ def test_line_breaks_inside_a_caption_keep_ids_aligned():
         ({1: ["a dog", "a cat"]}, {1: ["a dog"]}, "exactly one hypothesis"),
         ({1: []}, {1: ["a dog"]}, "exactly one hypothesis"),
         ({1: "a dog"}, {1: []}, "no reference"),
-        ({1: 3}, {1: ["a dog"]}, "exactly one hypothesis"),
+        ({1: 3}, {1: ["a dog"]}, "must be a caption"),
         ({1: "a dog"}, {1: ["..."]}, "no reference with a word"),
         ({}, {}, "empty"),
     ],

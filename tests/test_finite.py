@@ -174,7 +174,8 @@ def test_train_stops_at_the_first_nan_loss_and_keeps_the_last_good_checkpoint(tm
 
 def test_train_with_an_exploding_learning_rate_stops_at_step_one(tmp_path):
     latents, pairs = tiny_pairs(D)
-    config = settings(lr=float("inf"), checkpoint_every=1, log_every=1)
+    # A finite learning rate above float32's range: the first update leaves inf in the weights.
+    config = settings(lr=1e39, checkpoint_every=1, log_every=1)
     with pytest.raises(NonFiniteTrainingError, match=r"step 1.*no checkpoint") as info:
         train(small_model(), latents, pairs, config, tmp_path, progress=False)
     assert "loss=" in str(info.value)
@@ -187,7 +188,7 @@ def test_every_method_stops_training_at_a_non_finite_step(tmp_path, name):
     train_settings = {
         "steps": 4,
         "batch_size": 8,
-        "lr": float("inf"),
+        "lr": 1e39,  # finite, above float32's range
         "warmup_steps": 1,
         "log_every": 1,
         "checkpoint_every": 1,
