@@ -7,6 +7,10 @@
         audio/<id>.wav   decoded 16 kHz audio  (audio targets)
         text.json        id -> decoded caption (text targets)
         manifest.csv     one row per item: its id, test split, source modalities and outputs
+        SHA256SUMS       sha256 of every file above but latents.npz (`sha256sum -c` reads it)
+
+``read_outputs`` checks each file against SHA256SUMS and the manifest against its task before
+decoding, and names the workflow command that regenerates a damaged folder.
 
 The ``codec ceiling`` is generated the same way from the true target latents, so it shows
 what the frozen codecs alone reach: decode(encode(x)).
@@ -15,6 +19,7 @@ what the frozen codecs alone reach: decode(encode(x)).
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,10 +29,24 @@ import numpy as np
 import torch
 
 from bench.embedded.codecs import Codec
-from bench.embedded.storage import read_png, read_wav, write_png, write_wav
+from bench.embedded.storage import (
+    SUMS,
+    DatasetError,
+    check_id,
+    read_png,
+    read_sums,
+    read_text,
+    read_wav,
+    write_bytes,
+    write_png,
+    write_sums,
+    write_wav,
+)
 from bench.tasks import Task
 from flowbind.files import atomic_folder, write_npz
 from flowbind.method import Method
+
+SUFFIX = {"image": ".png", "audio": ".wav"}
 
 
 def translate_task(
@@ -61,6 +80,16 @@ def write_outputs(
     return write_decoded(folder, task, ids, decode_latents(task, latents, codecs), latents)
 
 
+def regenerate(folder: str | Path) -> str:
+    """How to replace a damaged generation folder: rerun the workflow job that wrote it."""
+    folder = Path(folder)
+    return (
+        "it is an output of the workflow's `generate` rule: regenerate it with "
+        f"`snakemake --cores all --force {folder / 'manifest.csv'}` (plus the --configfile you "
+        f"ran with), or delete {folder} and rerun your snakemake command"
+    )
+
+
 def write_decoded(
     folder: str | Path,
     task: Task,
@@ -68,60 +97,142 @@ def write_decoded(
     decoded: Mapping[str, Sequence[Any]],
     latents: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
-    """Write already-decoded outputs and their manifest as one generation folder, atomically.
+    """Write already-decoded outputs, their manifest and SHA256SUMS as one folder, atomically.
 
     Args:
         folder: results/generate/<method>/<task>/.
         task: the task; its targets are the folder's outputs.
-        ids: the source item of each row.
+        ids: the source item of each row; plain names (``check_id``), as they name files.
         decoded: target -> one output per id: captions (str), uint8 (H, W, 3) images or int16
             16 kHz waveforms.
         latents: target -> (N, D) latents, written to latents.npz when given.
     """
-    ids = [str(i) for i in ids]
+    seen: set[str] = set()
+    ids = [check_id(str(i), f"ids for {folder}", None, seen) for i in ids]
     with atomic_folder(folder) as tmp:
         if latents is not None:
             write_npz(tmp / "latents.npz", {"ids": np.array(ids), **latents})
+        sums: dict[str, str] = {}  # every file read_outputs reads -> its sha256
         columns: dict[str, list[str]] = {}
         for target in task.targets:
             outputs = decoded[target]
             if target == "text":
-                (tmp / "text.json").write_text(
-                    json.dumps(dict(zip(ids, outputs, strict=True)), indent=1)
-                )
+                text = json.dumps(dict(zip(ids, outputs, strict=True)), indent=1)
+                sums["text.json"] = write_bytes(tmp / "text.json", text.encode())
                 columns["text"] = list(outputs)
                 continue
-            sub = tmp / target
-            sub.mkdir()
-            suffix, write = (".png", write_png) if target == "image" else (".wav", write_wav)
-            for item, x in zip(ids, outputs, strict=True):
-                write(sub / f"{item}{suffix}", x)
-            columns[target] = [f"{target}/{item}{suffix}" for item in ids]
-        with (tmp / "manifest.csv").open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["id", "split", "task", "sources", *task.targets])
-            for row, item in enumerate(ids):
-                writer.writerow(
-                    [item, task.split, task.name, "+".join(task.sources)]
-                    + [columns[t][row] for t in task.targets]
-                )
+            (tmp / target).mkdir()
+            write = write_png if target == "image" else write_wav
+            columns[target] = [f"{target}/{item}{SUFFIX[target]}" for item in ids]
+            for name, x in zip(columns[target], outputs, strict=True):
+                sums[name] = write(tmp / name, x)
+        table = io.StringIO()
+        writer = csv.writer(table)
+        writer.writerow(["id", "split", "task", "sources", *task.targets])
+        for row, item in enumerate(ids):
+            writer.writerow(
+                [item, task.split, task.name, "+".join(task.sources)]
+                + [columns[t][row] for t in task.targets]
+            )
+        sums["manifest.csv"] = write_bytes(tmp / "manifest.csv", table.getvalue().encode())
+        write_sums(tmp, sums)
     return Path(folder)
 
 
-def read_outputs(folder: str | Path, task: Task) -> dict[str, Any]:
-    """The decoded outputs of a generation folder, target -> batch, in manifest order, + ids."""
+def read_rows(folder: Path, task: Task, sums: Mapping[str, str], fix: str) -> list[dict]:
+    """The rows of a generation folder's manifest.csv, each checked against ``task``."""
+    path = folder / "manifest.csv"
+    text = read_text(path, fix, listed(folder, sums, "manifest.csv", fix))
+    with io.StringIO(text, newline="") as f:
+        rows = list(csv.reader(f))
+    header = ["id", "split", "task", "sources", *task.targets]
+    if not rows or rows[0] != header:
+        found = rows[0] if rows else "nothing"
+        raise DatasetError(f"{path} has columns {found}, expected {header} for {task.name}; {fix}")
+    same = {"split": task.split, "task": task.name, "sources": "+".join(task.sources)}
+    out, seen = [], set()
+    for line, fields in enumerate(rows[1:], start=2):
+        if len(fields) != len(header):
+            raise DatasetError(
+                f"{path} line {line} has {len(fields)} fields, expected {len(header)}; {fix}"
+            )
+        row = dict(zip(header, fields, strict=True))
+        item = check_id(row["id"], f"{path} line {line}", fix, seen)
+        files = {t: f"{t}/{item}{SUFFIX[t]}" for t in task.targets if t != "text"}
+        for column, value in {**same, **files}.items():
+            if row[column] != value:
+                raise DatasetError(
+                    f"{path} line {line}: {column} is {row[column]!r}, expected {value!r}; {fix}"
+                )
+        out.append(row)
+    return out
+
+
+def listed(folder: Path, sums: Mapping[str, str], name: str, fix: str) -> str:
+    """The sha256 SHA256SUMS gives ``folder/name``; a file it does not list is refused."""
+    if name not in sums:
+        raise DatasetError(f"{folder / name} is not listed in {folder / SUMS}; {fix}")
+    return sums[name]
+
+
+def read_outputs(
+    folder: str | Path, task: Task, ids: Sequence[str] | None = None, fix: str | None = None
+) -> dict[str, Any]:
+    """The decoded outputs of a generation folder, target -> batch, in manifest order, + ids.
+
+    Every file is checked against the folder's SHA256SUMS before it is decoded, and the
+    manifest against ``task``; errors name the file and end with ``fix``.
+
+    Args:
+        folder: results/generate/<method>/<task>/.
+        task: the task the folder holds.
+        ids: the items the outputs must be of, in order (the test split's ids); any when None.
+        fix: how to replace a damaged folder; by default, how to rerun the `generate` rule.
+    """
     folder = Path(folder)
+    fix = regenerate(folder) if fix is None else fix
     manifest = folder / "manifest.csv"
     if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest} is missing; run the generate step for {folder}")
-    with manifest.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+        raise FileNotFoundError(f"{manifest} is missing; {fix}")
+    sums = read_sums(folder, fix)
+    rows = read_rows(folder, task, sums, fix)
     out: dict[str, Any] = {"ids": [r["id"] for r in rows]}
+    if ids is not None and out["ids"] != list(ids):
+        first = next(
+            (k for k, (a, b) in enumerate(zip(out["ids"], ids, strict=False)) if a != b),
+            min(len(out["ids"]), len(ids)),
+        )
+        raise DatasetError(
+            f"{manifest} lists {len(out['ids'])} outputs, not the items of {task.split} "
+            f"({len(ids)}) in order (first difference at row {first + 1}); {fix}"
+        )
     for target in task.targets:
         if target == "text":
-            out["text"] = [r["text"] for r in rows]
-        elif target == "image":
-            out["image"] = np.stack([read_png(folder / r["image"]) for r in rows])
+            out["text"] = read_captions(folder, rows, sums, fix)
         else:
-            out["audio"] = np.stack([read_wav(folder / r["audio"]) for r in rows])
+            read = read_png if target == "image" else read_wav
+            out[target] = np.stack(
+                [read(folder / r[target], fix, listed(folder, sums, r[target], fix)) for r in rows]
+            )
     return out
+
+
+def read_captions(folder: Path, rows: list[dict], sums: Mapping[str, str], fix: str) -> list[str]:
+    """The generated captions of text.json, which must equal the manifest's text column."""
+    path = folder / "text.json"
+    try:
+        captions = json.loads(read_text(path, fix, listed(folder, sums, "text.json", fix)))
+    except json.JSONDecodeError as err:
+        raise DatasetError(f"{path} is not valid JSON ({err}); {fix}") from err
+    ids = [r["id"] for r in rows]
+    if not isinstance(captions, dict) or list(captions) != ids:
+        raise DatasetError(
+            f"{path} does not map the ids of manifest.csv, in order, to captions; {fix}"
+        )
+    for line, row in enumerate(rows, start=2):
+        if captions[row["id"]] != row["text"]:
+            raise DatasetError(
+                f"{folder / 'manifest.csv'} line {line}: text {row['text']!r} disagrees with "
+                f"text.json ({captions[row['id']]!r}); {fix}"
+            )
+    return [row["text"] for row in rows]

@@ -23,11 +23,10 @@ from tqdm.auto import tqdm
 from bench.embedded.audio import synthesize_audio
 from bench.embedded.captions import make_captions
 from bench.embedded.images import render_images
-from bench.embedded.storage import Split, write_split
+from bench.embedded.storage import DATA_VERSION, Split, write_split
 from bench.embedded.world import sample_attributes
 from flowbind.files import atomic_folder, write_json
 
-DATA_VERSION = "embedded-data/1"
 TRIPLET = ("text", "image", "audio")
 SPLIT_MODALITIES: dict[str, tuple[str, ...]] = {
     "train_ti": ("text", "image"),
@@ -129,14 +128,19 @@ def resolve_size(size: str | DataSize) -> DataSize:
 def build_dataset(
     root: str | Path, size: str | DataSize = "default", seed: int = 0, progress: bool = True
 ) -> dict[str, Split]:
-    """Generate every split, write it under ``root`` (atomically) and return it in memory."""
+    """Generate every split, write it under ``root`` (atomically) and return it in memory.
+
+    dataset.json pins each split's SHA256SUMS by its sha256, so ``load_split`` can tell any
+    file changed after the build.
+    """
     size_name = size if isinstance(size, str) else "custom"
     sizes = resolve_size(size).split_sizes()
     splits: dict[str, Split] = {}
+    sums: dict[str, str] = {}  # split -> sha256 of its SHA256SUMS
     with atomic_folder(root) as tmp:
         for name in tqdm(sizes, desc="data", unit="split", disable=not progress):
             splits[name] = generate_split(name, sizes[name], seed)
-            write_split(tmp / name, splits[name])
+            sums[name] = write_split(tmp / name, splits[name])
         write_json(
             tmp / "dataset.json",
             {
@@ -144,7 +148,11 @@ def build_dataset(
                 "seed": seed,
                 "size": size_name,
                 "splits": {
-                    name: {"size": sizes[name], "modalities": list(SPLIT_MODALITIES[name])}
+                    name: {
+                        "size": sizes[name],
+                        "modalities": list(SPLIT_MODALITIES[name]),
+                        "sha256sums": sums[name],
+                    }
                     for name in sizes
                 },
             },

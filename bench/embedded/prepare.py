@@ -35,7 +35,13 @@ from bench.embedded.evaluators import (
     retrieval_top1,
 )
 from bench.embedded.nets import load_frozen
-from bench.embedded.storage import DatasetError, Split, load_split, read_manifest
+from bench.embedded.storage import (
+    DatasetError,
+    Split,
+    load_split,
+    read_manifest,
+    verify_dataset,
+)
 from bench.embedded.world import BY_NAME, shared_attributes
 from flowbind.checkpoint import CheckpointError
 from flowbind.files import atomic_file, write_json
@@ -182,15 +188,21 @@ def codec_roundtrip(root: Path, split: Split) -> dict[str, Any]:
 
 
 def prepare_data(out: str | Path, size: str, seed: int, progress: bool = True) -> None:
-    """Build the data unless ``out/data`` already holds this size, seed and data version."""
+    """Build the data unless ``out/data`` already holds this size, seed and data version, with
+    every file as the build wrote it (a damaged folder is rebuilt)."""
     folder = Path(out) / "data"
     try:
         manifest = read_manifest(folder)
     except DatasetError:
         manifest = {}
     found = (manifest.get("size"), manifest.get("seed"), manifest.get("version"))
-    if found != (size, seed, DATA_VERSION):
-        build_dataset(folder, size, seed, progress)
+    if found == (size, seed, DATA_VERSION):
+        try:
+            verify_dataset(folder)
+            return
+        except DatasetError as err:
+            print(f"rebuilding {folder}: {err}")
+    build_dataset(folder, size, seed, progress)
 
 
 def train_codec(

@@ -1,19 +1,28 @@
 """Files of the embedded benchmark: PNG, 16-bit WAV, caption JSON and an attribute CSV per split.
 
-    <root>/dataset.json               version, seed, size, splits and their modalities
+    <root>/dataset.json               version, seed, size, splits: their modalities, sizes and
+                                      the sha256 of their SHA256SUMS
     <root>/<split>/attributes.csv     id and every attribute value (text and image-audio ones)
     <root>/<split>/captions.json      id -> reference captions (the first is the text view)
     <root>/<split>/image/<id>.png     64x64 RGB
     <root>/<split>/audio/<id>.wav     16 kHz mono, 16-bit PCM
+    <root>/<split>/SHA256SUMS         sha256 of every other file of the split (`sha256sum -c`)
 
-Readers check every file and raise DatasetError naming the file and how to fix it.
+Readers check every file and raise DatasetError naming the file and how to fix it. ``load_split``
+hashes the bytes it decodes, so a file changed after the build is refused before it is used.
+Ids become file names, so every id read or written passes ``check_id`` first.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
+import os
+import re
 import wave
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +34,12 @@ from bench.embedded.audio import N_SAMPLES, SAMPLE_RATE
 from bench.embedded.images import IMAGE_SIZE
 from bench.embedded.world import ATTRIBUTE_NAMES, BY_NAME
 
+# Version 2 added the per-split SHA256SUMS that dataset.json pins.
+DATA_VERSION = "embedded-data/2"
 REBUILD = "rebuild it with `python -m bench.embedded --out <root>`"
+SUMS = "SHA256SUMS"
+PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_SUMS_LINE = re.compile(r"([0-9a-f]{64})  (\S.*)")
 
 
 class DatasetError(RuntimeError):
@@ -65,101 +79,185 @@ class Split:
         )
 
 
+# -- ids -----------------------------------------------------------------------------------
+
+
+def check_id(
+    item: object, where: str, fix: str | None = REBUILD, seen: set[str] | None = None
+) -> str:
+    """``item`` if it is a plain file name (and not in ``seen``); else DatasetError at ``where``.
+
+    A plain name is letters, digits, "_", "." and "-", starting with a letter or digit: no path
+    separator, no "." or "..", nothing hidden, so ``<folder>/<id>.png`` stays in ``<folder>``.
+    When ``seen`` is given, a repeated id is refused too and a new one is added to it.
+    """
+    end = f"; {fix}" if fix else ""
+    if not (isinstance(item, str) and PLAIN_ID.fullmatch(item)):
+        raise DatasetError(
+            f"{where}: id {item!r} is not a plain name (letters, digits, '_', '.', '-', "
+            f"starting with a letter or digit), and ids become file names{end}"
+        )
+    if seen is not None:
+        if item in seen:
+            raise DatasetError(f"{where}: id {item!r} is listed twice{end}")
+        seen.add(item)
+    return item
+
+
 # -- writing -------------------------------------------------------------------------------
 
 
-def write_png(path: Path, image: np.ndarray) -> None:
-    Image.fromarray(image, mode="RGB").save(path, format="PNG", compress_level=1)
+def digest(data: bytes) -> str:
+    """The sha256 of ``data``, as hex."""
+    return hashlib.sha256(data).hexdigest()
 
 
-def write_wav(path: Path, audio: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as f:
+def write_bytes(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path``; returns its sha256."""
+    path.write_bytes(data)
+    return digest(data)
+
+
+def write_png(path: Path, image: np.ndarray) -> str:
+    """Write a uint8 (H, W, 3) image as PNG; returns the file's sha256."""
+    buffer = io.BytesIO()
+    Image.fromarray(image, mode="RGB").save(buffer, format="PNG", compress_level=1)
+    return write_bytes(path, buffer.getvalue())
+
+
+def write_wav(path: Path, audio: np.ndarray) -> str:
+    """Write int16 (T,) audio as 16 kHz mono 16-bit WAV; returns the file's sha256."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
         f.setnchannels(1)
         f.setsampwidth(2)
         f.setframerate(SAMPLE_RATE)
         f.writeframes(np.ascontiguousarray(audio, dtype="<i2").tobytes())
+    return write_bytes(path, buffer.getvalue())
 
 
-def write_split(folder: Path, split: Split) -> None:
+def write_sums(folder: Path, sums: Mapping[str, str]) -> str:
+    """Write ``folder/SHA256SUMS`` (relative path -> sha256, sorted); returns its own sha256."""
+    text = "".join(f"{sha}  {name}\n" for name, sha in sorted(sums.items()))
+    return write_bytes(folder / SUMS, text.encode())
+
+
+def write_split(folder: Path, split: Split) -> str:
+    """Write one split and its SHA256SUMS; returns the sha256 of that SHA256SUMS."""
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "attributes.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", *ATTRIBUTE_NAMES])
-        for i, sid in enumerate(split.ids):
-            row = [BY_NAME[a].values[split.attributes[a][i]] for a in ATTRIBUTE_NAMES]
-            writer.writerow([sid, *row])
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["id", *ATTRIBUTE_NAMES])
+    for i, sid in enumerate(split.ids):
+        row = [BY_NAME[a].values[split.attributes[a][i]] for a in ATTRIBUTE_NAMES]
+        writer.writerow([sid, *row])
+    sums = {"attributes.csv": write_bytes(folder / "attributes.csv", table.getvalue().encode())}
     if split.references is not None:
         captions = dict(zip(split.ids, split.references, strict=True))
-        (folder / "captions.json").write_text(json.dumps(captions, indent=1) + "\n")
-    # Thousands of small files: file creation and PNG compression release the GIL, so threads
-    # overlap them.
+        text = json.dumps(captions, indent=1) + "\n"
+        sums["captions.json"] = write_bytes(folder / "captions.json", text.encode())
+    # Thousands of small files: file creation, PNG compression and hashing release the GIL,
+    # so threads overlap them.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        jobs = []
+        jobs = {}
         if split.image is not None:
             (folder / "image").mkdir(exist_ok=True)
             for sid, image in zip(split.ids, split.image, strict=True):
-                jobs.append(pool.submit(write_png, folder / "image" / f"{sid}.png", image))
+                name = f"image/{sid}.png"
+                jobs[name] = pool.submit(write_png, folder / name, image)
         if split.audio is not None:
             (folder / "audio").mkdir(exist_ok=True)
             for sid, audio in zip(split.ids, split.audio, strict=True):
-                jobs.append(pool.submit(write_wav, folder / "audio" / f"{sid}.wav", audio))
-        for job in jobs:
-            job.result()
+                name = f"audio/{sid}.wav"
+                jobs[name] = pool.submit(write_wav, folder / name, audio)
+        sums.update({name: job.result() for name, job in jobs.items()})
+    return write_sums(folder, sums)
 
 
 # -- reading -------------------------------------------------------------------------------
 
 
-def read_png(path: Path) -> np.ndarray:
+def read_bytes(
+    path: Path, fix: str = REBUILD, sha256: str | None = None, listed_in: str = SUMS
+) -> bytes:
+    """The bytes of ``path``, refused unless their sha256 is ``sha256`` (when given)."""
     if not path.is_file():
-        raise DatasetError(f"{path} is missing; {REBUILD}")
+        raise DatasetError(f"{path} is missing; {fix}")
+    data = path.read_bytes()
+    if sha256 is not None:
+        found = digest(data)
+        if found != sha256:
+            raise DatasetError(
+                f"{path} has changed since it was written: its sha256 is {found[:16]}..., "
+                f"{listed_in} says {sha256[:16]}...; {fix}"
+            )
+    return data
+
+
+def read_text(
+    path: Path, fix: str = REBUILD, sha256: str | None = None, listed_in: str = SUMS
+) -> str:
+    """The UTF-8 text of ``path`` (checked as ``read_bytes`` checks it)."""
+    data = read_bytes(path, fix, sha256, listed_in)
     try:
-        with Image.open(path) as im:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"{path} is not UTF-8 text ({err}); {fix}") from err
+
+
+def read_png(path: Path, fix: str = REBUILD, sha256: str | None = None) -> np.ndarray:
+    """A uint8 (64, 64, 3) image; ``fix`` ends every error message."""
+    data = read_bytes(path, fix, sha256)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
             image = np.asarray(im.convert("RGB") if im.mode != "RGB" else im)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise DatasetError(f"{path} is not a readable PNG ({err}); {REBUILD}") from err
+        raise DatasetError(f"{path} is not a readable PNG ({err}); {fix}") from err
     if image.shape != (IMAGE_SIZE, IMAGE_SIZE, 3):
         raise DatasetError(
             f"{path} is {image.shape[1]}x{image.shape[0]}, expected {IMAGE_SIZE}x{IMAGE_SIZE} RGB; "
-            f"{REBUILD}"
+            f"{fix}"
         )
     return image
 
 
-def read_wav(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise DatasetError(f"{path} is missing; {REBUILD}")
+def read_wav(path: Path, fix: str = REBUILD, sha256: str | None = None) -> np.ndarray:
+    """int16 (16000,) audio at 16 kHz; ``fix`` ends every error message."""
+    data = read_bytes(path, fix, sha256)
     try:
-        with wave.open(str(path), "rb") as f:
+        with wave.open(io.BytesIO(data), "rb") as f:
             params = (f.getnchannels(), f.getsampwidth(), f.getframerate())
-            data = f.readframes(f.getnframes())
+            frames = f.readframes(f.getnframes())
     except (wave.Error, EOFError, OSError) as err:
-        raise DatasetError(f"{path} is not a readable WAV file ({err}); {REBUILD}") from err
+        raise DatasetError(f"{path} is not a readable WAV file ({err}); {fix}") from err
     if params != (1, 2, SAMPLE_RATE):
         raise DatasetError(
             f"{path} has (channels, bytes per sample, rate) {params}, expected "
-            f"(1, 2, {SAMPLE_RATE}); {REBUILD}"
+            f"(1, 2, {SAMPLE_RATE}); {fix}"
         )
-    audio = np.frombuffer(data, dtype="<i2")
+    audio = np.frombuffer(frames, dtype="<i2")
     if audio.shape != (N_SAMPLES,):
-        raise DatasetError(f"{path} has {audio.size} samples, expected {N_SAMPLES}; {REBUILD}")
+        raise DatasetError(f"{path} has {audio.size} samples, expected {N_SAMPLES}; {fix}")
     return audio.astype(np.int16)
 
 
-def read_attributes(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
-    if not path.is_file():
-        raise DatasetError(f"{path} is missing; {REBUILD}")
-    with path.open(newline="") as f:
+def read_attributes(
+    path: Path, sha256: str | None = None
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Ids and attribute codes, name -> int64 (N,), of an attributes.csv."""
+    with io.StringIO(read_text(path, REBUILD, sha256), newline="") as f:
         rows = list(csv.reader(f))
     header = ["id", *ATTRIBUTE_NAMES]
     if not rows or rows[0] != header:
         found = rows[0] if rows else "nothing"
         raise DatasetError(f"{path} has header {found}, expected {header}; {REBUILD}")
-    ids, codes = [], {a: [] for a in ATTRIBUTE_NAMES}
+    ids, codes, seen = [], {a: [] for a in ATTRIBUTE_NAMES}, set()
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
-            raise DatasetError(f"{path} line {line} has {len(row)} fields, expected {len(header)}")
-        ids.append(row[0])
+            raise DatasetError(
+                f"{path} line {line} has {len(row)} fields, expected {len(header)}; {REBUILD}"
+            )
+        ids.append(check_id(row[0], f"{path} line {line}", REBUILD, seen))
         for a, value in zip(ATTRIBUTE_NAMES, row[1:], strict=True):
             if value not in BY_NAME[a].values:
                 raise DatasetError(
@@ -169,17 +267,30 @@ def read_attributes(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
     return ids, {a: np.array(v, dtype=np.int64) for a, v in codes.items()}
 
 
-def read_references(path: Path, ids: list[str]) -> list[list[str]]:
-    if not path.is_file():
-        raise DatasetError(f"{path} is missing; {REBUILD}")
+def read_references(path: Path, ids: list[str], sha256: str | None = None) -> list[list[str]]:
+    """Each id's reference captions (non-empty strings), in the order of ``ids``."""
     try:
-        captions = json.loads(path.read_text())
+        captions = json.loads(read_text(path, REBUILD, sha256))
     except json.JSONDecodeError as err:
         raise DatasetError(f"{path} is not valid JSON ({err}); {REBUILD}") from err
+    if not isinstance(captions, dict):
+        raise DatasetError(
+            f"{path} holds a {type(captions).__name__}, not an object of id -> captions; {REBUILD}"
+        )
     missing = [i for i in ids if i not in captions]
     if missing:
         raise DatasetError(f"{path} has no captions for {missing[:3]} ({len(missing)} ids)")
     refs = [captions[i] for i in ids]
+    for item, entry in zip(ids, refs, strict=True):
+        if not isinstance(entry, list):
+            raise DatasetError(
+                f"{path}: {item}: its entry is {entry!r}, not a list of caption strings; {REBUILD}"
+            )
+        for k, caption in enumerate(entry):
+            if not isinstance(caption, str):
+                raise DatasetError(
+                    f"{path}: {item}: caption {k} is {caption!r}, not a string; {REBUILD}"
+                )
     empty = [i for i, r in zip(ids, refs, strict=True) if not r or not all(c.strip() for c in r)]
     if empty:
         raise DatasetError(f"{path} has empty captions for {empty[:3]}; {REBUILD}")
@@ -187,45 +298,119 @@ def read_references(path: Path, ids: list[str]) -> list[list[str]]:
 
 
 def read_manifest(root: Path) -> dict:
+    """dataset.json of a data folder written by this version of the benchmark."""
     path = Path(root) / "dataset.json"
     if not path.is_file():
         raise DatasetError(
             f"{path} is missing: {root} is not an embedded-benchmark data folder; {REBUILD}"
         )
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DatasetError(f"{path} is not valid JSON ({err}); {REBUILD}") from err
+    version = manifest.get("version") if isinstance(manifest, dict) else None
+    if version != DATA_VERSION:
+        raise DatasetError(
+            f"{path} is data format {version!r}; this code reads {DATA_VERSION!r} (checksums "
+            f"per split); {REBUILD}"
+        )
+    return manifest
 
 
-def load_split(root: str | Path, name: str) -> Split:
-    """Read one split written by ``build_dataset`` (every file checked)."""
-    root = Path(root)
-    manifest = read_manifest(root)
+def read_sums(
+    folder: Path, fix: str = REBUILD, sha256: str | None = None, listed_in: str = SUMS
+) -> dict[str, str]:
+    """``folder/SHA256SUMS`` as relative path -> sha256; itself checked against ``sha256``."""
+    path = folder / SUMS
+    sums = {}
+    for line, entry in enumerate(read_text(path, fix, sha256, listed_in).splitlines(), start=1):
+        match = _SUMS_LINE.fullmatch(entry)
+        if not match or match[2].startswith("/") or ".." in match[2].split("/"):
+            raise DatasetError(f"{path} line {line} is not '<sha256>  <relative path>'; {fix}")
+        sums[match[2]] = match[1]
+    return sums
+
+
+def split_entry(root: Path, manifest: dict, name: str) -> dict:
+    """dataset.json's entry of split ``name``: its size, modalities and SHA256SUMS digest."""
     if name not in manifest["splits"]:
         raise DatasetError(f"{root} has no split {name!r}; it has {sorted(manifest['splits'])}")
-    modalities = tuple(manifest["splits"][name]["modalities"])
-    folder = root / name
-    ids, attributes = read_attributes(folder / "attributes.csv")
-    expected = manifest["splits"][name]["size"]
-    if len(ids) != expected:
+    entry = manifest["splits"][name]
+    missing = {"size", "modalities", "sha256sums"} - entry.keys()
+    if missing:
         raise DatasetError(
-            f"{folder / 'attributes.csv'} lists {len(ids)} scenes, dataset.json says {expected}; "
-            f"{REBUILD}"
+            f"{root / 'dataset.json'}: split {name} lacks {sorted(missing)}; {REBUILD}"
+        )
+    return entry
+
+
+def split_sums(root: Path, name: str, entry: Mapping) -> dict[str, str]:
+    """The checked SHA256SUMS of split ``name``, once the split holds exactly the files it lists."""
+    folder = root / name
+    sums = read_sums(folder, REBUILD, entry["sha256sums"], str(root / "dataset.json"))
+    found = set()
+    for parent, _, files in os.walk(folder):
+        here = Path(parent).relative_to(folder).as_posix()
+        found.update(f if here == "." else f"{here}/{f}" for f in files)
+    found.discard(SUMS)
+    extra, missing = sorted(found - sums.keys()), sorted(sums.keys() - found)
+    if extra:
+        raise DatasetError(
+            f"{folder / extra[0]} is not listed in {folder / SUMS} ({len(extra)} such files): "
+            f"the split was changed after the build; {REBUILD}"
+        )
+    if missing:
+        raise DatasetError(
+            f"{folder / missing[0]} is missing, though {SUMS} lists it ({len(missing)} listed "
+            f"files are missing); {REBUILD}"
+        )
+    return sums
+
+
+def load_split(root: str | Path, name: str, verify: bool = True) -> Split:
+    """Read one split written by ``build_dataset`` (every file checked).
+
+    Args:
+        root: the data folder (holding dataset.json).
+        name: the split.
+        verify: check each file's bytes against the split's SHA256SUMS before decoding them.
+    """
+    root = Path(root)
+    manifest = read_manifest(root)
+    entry = split_entry(root, manifest, name)
+    modalities = tuple(entry["modalities"])
+    folder = root / name
+    sums = split_sums(root, name, entry) if verify else {}
+    ids, attributes = read_attributes(folder / "attributes.csv", sums.get("attributes.csv"))
+    if len(ids) != entry["size"]:
+        raise DatasetError(
+            f"{folder / 'attributes.csv'} lists {len(ids)} scenes, dataset.json says "
+            f"{entry['size']}; {REBUILD}"
         )
     split = Split(name=name, ids=ids, attributes=attributes, modalities=modalities)
     if "text" in modalities:
-        split.references = read_references(folder / "captions.json", ids)
+        split.references = read_references(folder / "captions.json", ids, sums.get("captions.json"))
     if "image" in modalities:
+        names = [f"image/{i}.png" for i in ids]
         split.image = (
-            np.stack([read_png(folder / "image" / f"{i}.png") for i in ids])
+            np.stack([read_png(folder / n, REBUILD, sums.get(n)) for n in names])
             if ids
             else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
         )
     if "audio" in modalities:
+        names = [f"audio/{i}.wav" for i in ids]
         split.audio = (
-            np.stack([read_wav(folder / "audio" / f"{i}.wav") for i in ids])
+            np.stack([read_wav(folder / n, REBUILD, sums.get(n)) for n in names])
             if ids
             else np.zeros((0, N_SAMPLES), np.int16)
         )
     return split
+
+
+def verify_dataset(root: str | Path) -> None:
+    """Check every file of every split against its SHA256SUMS; DatasetError names the first."""
+    root = Path(root)
+    manifest = read_manifest(root)
+    for name in sorted(manifest["splits"]):
+        for file, sha256 in split_sums(root, name, split_entry(root, manifest, name)).items():
+            read_bytes(root / name / file, REBUILD, sha256)

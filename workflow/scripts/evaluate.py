@@ -20,7 +20,8 @@ with job(sm.log[0], sm.threads):
     for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):
         task = get_task(key)
         split = load_split(root / "data", task.split)
-        outputs = read_outputs(Path(manifest).parent, task)
+        # Checked against SHA256SUMS and the split's ids; errors name the generate command.
+        outputs = read_outputs(Path(manifest).parent, task, split.ids)
         records, items = evaluate_task(task, outputs, split, backbones, sm.params.resamples)
         write_json(Path(out), {"task": key, "name": task.name, "records": records})
         write_npz(Path(out).with_suffix(".npz"), {k: np.asarray(v) for k, v in items.items()})
