@@ -15,7 +15,8 @@ implemented to match its public code by default, with the paper's objective sele
     training.py       training with checkpoints and exact resume
     checkpoint.py     safetensors + JSON checkpoints
     train_state.py    the optimizer, EMA and random-number state a resume restores
-    files.py          atomic writes of the files a run leaves behind
+    files.py          atomic writes of the files a run leaves behind, NaN/inf checks of arrays
+    checks.py         the checks of every count and real number in the settings
     method.py         the ``Method`` interface the benchmark trains, and FlowBind behind it
 
 This package is the method alone: it imports nothing else from the repository. The benchmark
@@ -39,6 +40,8 @@ _EXPORTS = {
     "FlowBind": "flowbind.model",
     "FlowBindConfig": "flowbind.config",
     "LossTerms": "flowbind.objective",
+    "NonFiniteError": "flowbind.files",
+    "NonFiniteTrainingError": "flowbind.training",
     "ObjectiveConfig": "flowbind.objective",
     "PairTable": "flowbind.data",
     "TrainConfig": "flowbind.training",
@@ -56,6 +59,8 @@ __all__ = [
     "FlowBind",
     "FlowBindConfig",
     "LossTerms",
+    "NonFiniteError",
+    "NonFiniteTrainingError",
     "ObjectiveConfig",
     "PairTable",
     "TrainConfig",
@@ -72,10 +77,11 @@ if TYPE_CHECKING:
     from flowbind.config import FlowBindConfig
     from flowbind.data import PairTable
     from flowbind.drift import DriftNet
+    from flowbind.files import NonFiniteError
     from flowbind.model import FlowBind, count_parameters
     from flowbind.objective import LossTerms, ObjectiveConfig, flowbind_loss
     from flowbind.solver import integrate
-    from flowbind.training import TrainConfig, TrainResult, train
+    from flowbind.training import NonFiniteTrainingError, TrainConfig, TrainResult, train
 
 
 def __getattr__(name: str) -> Any:
