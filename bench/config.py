@@ -123,6 +123,12 @@ def parse_overrides(entries: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for entry in entries:
         key, sep, value = entry.partition("=")
+        if sep and "." in key:
+            top, _, rest = key.partition(".")
+            raise ConfigError(
+                f"--config {entry!r}: a key is a top-level name; set a nested key as a mapping, "
+                f"'{top}={{{rest.replace('.', ': {')}: {value}{'}' * rest.count('.')}}}'"
+            )
         if not sep or not key.isidentifier():
             raise ConfigError(f"--config {entry!r}: expected KEY=VALUE, e.g. 'seeds=[0,1]'")
         try:

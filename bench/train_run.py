@@ -63,12 +63,19 @@ def prepare_work(work: str | Path, settings: Mapping[str, Any], inputs: Sequence
     return note
 
 
-def publish(work: str | Path, out: str | Path) -> None:
+def publish(work: str | Path, out: str | Path, keep: str | Path | None = None) -> None:
     """Copy the finished run in ``work``, all but its checkpoints, to ``out`` atomically, then
-    remove ``work``."""
+    remove ``work`` and the folders above it that it leaves empty, up to ``keep``."""
     work, out = Path(work), Path(out)
     with atomic_folder(out) as tmp:
         shutil.copytree(
             work, tmp, ignore=shutil.ignore_patterns("checkpoints", SETTINGS), dirs_exist_ok=True
         )
     shutil.rmtree(work)
+    if keep is None:
+        return
+    keep = Path(keep).resolve()
+    for parent in work.resolve().parents:
+        if parent == keep or keep not in parent.parents or any(parent.iterdir()):
+            break
+        parent.rmdir()

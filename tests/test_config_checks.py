@@ -186,3 +186,20 @@ def test_the_config_command_prints_the_resolved_config_or_the_error(tmp_path):
     )
     assert bad.returncode == 1
     assert "train.steps: must be an integer, got 60.0" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("seeds", "expected KEY=VALUE"),
+        ("train.steps=5", r"set a nested key as a mapping, 'train=\{steps: 5\}'"),
+        ("baselines.codi.temperature=0.1", r"'baselines=\{codi: \{temperature: 0.1\}\}'"),
+        ("seeds=[0, 1", "the value is not valid YAML"),
+    ],
+)
+def test_a_malformed_override_is_named(entry, message):
+    from bench.config import parse_overrides
+
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_overrides([entry])
+    assert repr(entry) in str(err.value)

@@ -134,3 +134,13 @@ def test_a_work_folder_of_other_settings_or_latents_is_discarded(tmp_path):
     publish(work, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model"]
     assert not work.exists()
+
+
+def test_publishing_removes_the_empty_folders_above_the_work_folder(tmp_path):
+    work = tmp_path / "results" / "checkpoints" / "train" / "flowbind" / "main" / "seed0"
+    (work / "model").mkdir(parents=True)
+    (tmp_path / "results" / "checkpoints" / "train" / "codi").mkdir()
+    publish(work, tmp_path / "results" / "train" / "flowbind" / "main" / "seed0",
+            keep=tmp_path / "results")  # fmt: skip
+    assert not (tmp_path / "results" / "checkpoints" / "train" / "flowbind").exists()
+    assert (tmp_path / "results" / "checkpoints" / "train" / "codi").is_dir()

@@ -28,5 +28,5 @@ with job(sm.log[0], sm.threads):
     )
     report = method.fit(latents, pairs, work, progress=False)
     write_json(work / "fit.json", {**report.to_dict(), "ia_fraction": s["ia_fraction"]})
-    publish(work, sm.output.run)
+    publish(work, sm.output.run, keep="results")
     print(report)
