@@ -110,4 +110,3 @@ def ablation_runs(method, variant_name):
 def ablation_train(method, variant_name):
     """The training folder of the first seed of an ablation setting."""
     return f"results/train/{method}/{ablation_variant(variant_name)}/seed{MAIN_SEED}"
-
