@@ -6,10 +6,28 @@ job runs, naming its key; damaged files and bad library calls are in the section
 
 import math
 
+import numpy as np
 import pytest
+import torch
 import yaml
 
 from bench.config import DEFAULT_CONFIG, ConfigError, validate_config
+from bench.embedded.storage import load_split
+from bench.latents import read_latents
+from bench.methods import build_method, load_method
+from bench.tasks import get_task
+from flowbind import FlowBind, FlowBindConfig, PairTable, TrainConfig, train
+from flowbind.data import check_training_data
+from flowbind.files import write_npz
+from flowbind.objective import ObjectiveConfig
+from flowbind.solver import SolverConfig, solver_config
+from metrics.ais import ais
+from metrics.attributes import attribute_accuracy
+from metrics.bootstrap import bootstrap_mean
+from metrics.cider import cider
+from metrics.cknna import cknna
+from metrics.clip_score import clip_score
+from metrics.fid import frechet_distance
 
 NAN, INF = math.nan, math.inf
 
@@ -119,11 +137,6 @@ class Context:
     """The objects the library calls below are made on."""
 
     def __init__(self, tmp):
-        import numpy as np
-        import torch
-
-        from flowbind import FlowBind, FlowBindConfig, PairTable
-
         rng = np.random.default_rng(0)
         self.tmp = tmp
         self.config = FlowBindConfig(latent_dim=8, hidden_dim=16, depth=1)
@@ -147,8 +160,6 @@ class Context:
         (self.bad_model / "config.json").write_text("{not json")
 
     def train(self, folder, **settings):
-        from flowbind import FlowBind, TrainConfig, train
-
         config = TrainConfig(
             **{"steps": 2, "log_every": 1, "checkpoint_every": 1, "batch_size": 4, **settings}
         )
@@ -158,66 +169,17 @@ class Context:
         )  # fmt: skip
 
 
-def _flowbind_config(**kw):
-    from flowbind import FlowBindConfig
-
-    return FlowBindConfig(**kw)
-
-
-def _train_config(**kw):
-    from flowbind import TrainConfig
-
-    return TrainConfig(**kw)
-
-
-def _objective(**kw):
-    from flowbind.objective import ObjectiveConfig
-
-    return ObjectiveConfig(**kw)
-
-
-def _solver(**kw):
-    from flowbind.solver import SolverConfig, solver_config
-
-    return solver_config(**kw) if "stpes" in kw else SolverConfig(**kw)
-
-
 def _pairs(modalities, index):
-    import numpy as np
-
-    from flowbind import PairTable
-
     return PairTable(modalities, np.asarray(index))
 
 
 def _check_data(c, latents=None, pairs=None):
-    from flowbind.data import check_training_data
-
     return check_training_data(
         c.latents if latents is None else latents,
         c.pairs if pairs is None else pairs,
         c.config.modalities,
         8,
     )
-
-
-def _metric(name):
-    import importlib
-
-    module, _, function = name.rpartition(".")
-    return getattr(importlib.import_module(module), function)
-
-
-def _np():
-    import numpy as np
-
-    return np
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _retrain_other_lr(c):
@@ -228,71 +190,73 @@ def _retrain_other_lr(c):
 # name -> (call on a Context, exception type name, fragment of the message).
 LIBRARY_CALLS = {
     "FlowBindConfig latent_dim=0": (
-        lambda c: _flowbind_config(latent_dim=0), "ValueError", "latent_dim must be >= 1"),
+        lambda c: FlowBindConfig(latent_dim=0), "ValueError", "latent_dim must be >= 1"),
     "FlowBindConfig latent_dim=8.0": (
-        lambda c: _flowbind_config(latent_dim=8.0), "ValueError", "latent_dim must be an integer"),
+        lambda c: FlowBindConfig(latent_dim=8.0), "ValueError", "latent_dim must be an integer"),
     "FlowBindConfig hidden_dim=True": (
-        lambda c: _flowbind_config(hidden_dim=True), "ValueError", "hidden_dim must be an integer"),
+        lambda c: FlowBindConfig(hidden_dim=True), "ValueError", "hidden_dim must be an integer"),
     "FlowBindConfig depth=-1": (
-        lambda c: _flowbind_config(depth=-1), "ValueError", "depth must be >= 0"),
+        lambda c: FlowBindConfig(depth=-1), "ValueError", "depth must be >= 0"),
     "FlowBindConfig dropout=1.0": (
-        lambda c: _flowbind_config(dropout=1.0), "ValueError", "dropout must lie in [0, 1)"),
+        lambda c: FlowBindConfig(dropout=1.0), "ValueError", "dropout must lie in [0, 1)"),
     "FlowBindConfig dropout=nan": (
-        lambda c: _flowbind_config(dropout=NAN), "ValueError", "dropout must be a finite number"),
+        lambda c: FlowBindConfig(dropout=NAN), "ValueError", "dropout must be a finite number"),
     "FlowBindConfig anchor_variance=nan": (
-        lambda c: _flowbind_config(anchor_variance=NAN), "ValueError", "anchor_variance must be"),
+        lambda c: FlowBindConfig(anchor_variance=NAN), "ValueError", "anchor_variance must be"),
     "FlowBindConfig mlp_ratio=inf": (
-        lambda c: _flowbind_config(mlp_ratio=INF), "ValueError", "mlp_ratio must be a finite"),
+        lambda c: FlowBindConfig(mlp_ratio=INF), "ValueError", "mlp_ratio must be a finite"),
     "FlowBindConfig no modalities": (
-        lambda c: _flowbind_config(modalities=()), "ValueError", "modalities is empty"),
+        lambda c: FlowBindConfig(modalities=()), "ValueError", "modalities is empty"),
     "FlowBindConfig duplicate modalities": (
-        lambda c: _flowbind_config(modalities=("text", "text")), "ValueError", "duplicates"),
+        lambda c: FlowBindConfig(modalities=("text", "text")), "ValueError", "duplicates"),
     "FlowBindConfig.from_dict unknown key": (
-        lambda c: _metric("flowbind.FlowBindConfig").from_dict({"widht": 3}), "ValueError",
+        lambda c: FlowBindConfig.from_dict({"widht": 3}), "ValueError",
         "unknown FlowBindConfig fields ['widht']"),
-    "TrainConfig steps=0": (lambda c: _train_config(steps=0), "ValueError", "steps must be >= 1"),
+    "TrainConfig steps=0": (lambda c: TrainConfig(steps=0), "ValueError", "steps must be >= 1"),
     "TrainConfig steps=60.0": (
-        lambda c: _train_config(steps=60.0), "ValueError", "steps must be an integer >= 1"),
+        lambda c: TrainConfig(steps=60.0), "ValueError", "steps must be an integer >= 1"),
     "TrainConfig lr=nan": (
-        lambda c: _train_config(lr=NAN), "ValueError", "lr must be a finite number"),
+        lambda c: TrainConfig(lr=NAN), "ValueError", "lr must be a finite number"),
     "TrainConfig lr=inf": (
-        lambda c: _train_config(lr=INF), "ValueError", "lr must be a finite number"),
-    "TrainConfig lr=0": (lambda c: _train_config(lr=0.0), "ValueError", "lr must lie in (0,"),
+        lambda c: TrainConfig(lr=INF), "ValueError", "lr must be a finite number"),
+    "TrainConfig lr=0": (lambda c: TrainConfig(lr=0.0), "ValueError", "lr must lie in (0,"),
     "TrainConfig warmup_steps=-1": (
-        lambda c: _train_config(warmup_steps=-1), "ValueError", "warmup_steps must be >= 0"),
+        lambda c: TrainConfig(warmup_steps=-1), "ValueError", "warmup_steps must be >= 0"),
     "TrainConfig batch_size=0": (
-        lambda c: _train_config(batch_size=0), "ValueError", "batch_size must be >= 1"),
+        lambda c: TrainConfig(batch_size=0), "ValueError", "batch_size must be >= 1"),
     "TrainConfig checkpoint_every not a multiple": (
-        lambda c: _train_config(checkpoint_every=15, log_every=10), "ValueError",
+        lambda c: TrainConfig(checkpoint_every=15, log_every=10), "ValueError",
         "must be a multiple of log_every"),
     "TrainConfig ema_decay=1.0": (
-        lambda c: _train_config(ema_decay=1.0), "ValueError", "ema_decay must lie in (0, 1)"),
+        lambda c: TrainConfig(ema_decay=1.0), "ValueError", "ema_decay must lie in (0, 1)"),
     "TrainConfig grad_clip=nan": (
-        lambda c: _train_config(grad_clip=NAN), "ValueError", "grad_clip must be a finite"),
-    "TrainConfig seed=-1": (lambda c: _train_config(seed=-1), "ValueError", "seed must be >= 0"),
+        lambda c: TrainConfig(grad_clip=NAN), "ValueError", "grad_clip must be a finite"),
+    "TrainConfig seed=-1": (lambda c: TrainConfig(seed=-1), "ValueError", "seed must be >= 0"),
     "ObjectiveConfig scheme": (
-        lambda c: _objective(scheme="ours"), "ValueError", "objective scheme 'ours' is unknown"),
+        lambda c: ObjectiveConfig(scheme="ours"), "ValueError",
+        "objective scheme 'ours' is unknown"),
     "ObjectiveConfig p_endpoint=nan": (
-        lambda c: _objective(p_endpoint=NAN), "ValueError", "p_endpoint must be a finite"),
+        lambda c: ObjectiveConfig(p_endpoint=NAN), "ValueError", "p_endpoint must be a finite"),
     "ObjectiveConfig p_t0=1.5": (
-        lambda c: _objective(p_t0=1.5), "ValueError", "p_t0 must lie in [0, 1]"),
+        lambda c: ObjectiveConfig(p_t0=1.5), "ValueError", "p_t0 must lie in [0, 1]"),
     "ObjectiveConfig modality_dropout='0.5'": (
-        lambda c: _objective(modality_dropout="0.5"), "ValueError", "modality_dropout must be"),
+        lambda c: ObjectiveConfig(modality_dropout="0.5"), "ValueError",
+        "modality_dropout must be"),
     "SolverConfig method": (
-        lambda c: _solver(method="heun"), "ValueError", "ODE solver 'heun' is unknown"),
-    "SolverConfig steps=0": (lambda c: _solver(steps=0), "ValueError", "steps must be >= 1"),
+        lambda c: SolverConfig(method="heun"), "ValueError", "ODE solver 'heun' is unknown"),
+    "SolverConfig steps=0": (lambda c: SolverConfig(steps=0), "ValueError", "steps must be >= 1"),
     "SolverConfig steps=2.0": (
-        lambda c: _solver(steps=2.0), "ValueError", "steps must be an integer"),
+        lambda c: SolverConfig(steps=2.0), "ValueError", "steps must be an integer"),
     "SolverConfig atol=inf": (
-        lambda c: _solver(atol=INF), "ValueError", "atol must be a finite number"),
+        lambda c: SolverConfig(atol=INF), "ValueError", "atol must be a finite number"),
     "solver options misspelt": (
-        lambda c: _solver(stpes=3), "ValueError", "unknown ODE solver options ['stpes']"),
+        lambda c: solver_config(stpes=3), "ValueError", "unknown ODE solver options ['stpes']"),
     "PairTable same modality twice": (
         lambda c: _pairs(("text", "text"), [[0, 0]]), "ValueError", "a modality appears twice"),
     "PairTable float index": (
         lambda c: _pairs(("text", "image"), [[0.0, 0.0]]), "ValueError", "must hold integers"),
     "PairTable empty": (
-        lambda c: _pairs(("text", "image"), _np().zeros((0, 2), int)), "ValueError", "is empty"),
+        lambda c: _pairs(("text", "image"), np.zeros((0, 2), int)), "ValueError", "is empty"),
     "PairTable negative row": (
         lambda c: _pairs(("text", "image"), [[-1, 0]]), "ValueError", "negative row index -1"),
     "PairTable wrong columns": (
@@ -328,14 +292,14 @@ LIBRARY_CALLS = {
         lambda c: c.model.translate({"text": c.z["text"]}, ["video"]), "KeyError",
         "unknown modality 'video'"),
     "translate latents of another size": (
-        lambda c: c.model.translate({"text": _torch().randn(4, 5)}, ["image"]), "ValueError",
+        lambda c: c.model.translate({"text": torch.randn(4, 5)}, ["image"]), "ValueError",
         "source 'text' must have shape (N, 8), got (4, 5)"),
     "translate sources of different lengths": (
-        lambda c: c.model.translate({"text": c.z["text"], "audio": _torch().randn(3, 8)},
+        lambda c: c.model.translate({"text": c.z["text"], "audio": torch.randn(3, 8)},
                                     ["image"]),
         "ValueError", "the same number of rows"),
     "translate NaN": (
-        lambda c: c.model.translate({"text": _torch().full((2, 8), NAN)}, ["image"]),
+        lambda c: c.model.translate({"text": torch.full((2, 8), NAN)}, ["image"]),
         "NonFiniteError", "source 'text' has NaN or inf"),
     "translate with an unknown solver": (
         lambda c: c.model.translate({"text": c.z["text"]}, ["image"], method="heun"),
@@ -344,91 +308,91 @@ LIBRARY_CALLS = {
         lambda c: c.model.translate({"text": c.z["text"]}, ["image"], steps=0), "ValueError",
         "steps must be >= 1"),
     "load a model from a missing folder": (
-        lambda c: _metric("flowbind.FlowBind").load(c.tmp / "nowhere"), "CheckpointError",
+        lambda c: FlowBind.load(c.tmp / "nowhere"), "CheckpointError",
         "does not exist"),
     "load a model with a corrupt config": (
-        lambda c: _metric("flowbind.FlowBind").load(c.bad_model), "CheckpointError",
+        lambda c: FlowBind.load(c.bad_model), "CheckpointError",
         "config.json is not valid JSON"),
     "build an unknown method": (
-        lambda c: _metric("bench.methods.build_method")("flowbnd"), "ValueError",
+        lambda c: build_method("flowbnd"), "ValueError",
         "unknown method 'flowbnd'"),
     "load a method from a missing folder": (
-        lambda c: _metric("bench.methods.load_method")(c.tmp / "nowhere"), "CheckpointError",
+        lambda c: load_method(c.tmp / "nowhere"), "CheckpointError",
         "method.json is missing"),
     "an unknown task": (
-        lambda c: _metric("bench.tasks.get_task")("t2v"), "ValueError", "unknown task 't2v'"),
+        lambda c: get_task("t2v"), "ValueError", "unknown task 't2v'"),
     "FID of one item": (
-        lambda c: _metric("metrics.fid.frechet_distance")(c.features[:1], c.features),
+        lambda c: frechet_distance(c.features[:1], c.features),
         "MetricInputError", "needs at least 2"),
     "FID of features of different sizes": (
-        lambda c: _metric("metrics.fid.frechet_distance")(c.features, c.features[:, :3]),
+        lambda c: frechet_distance(c.features, c.features[:, :3]),
         "MetricInputError", "feats_a has 4 dimensions, feats_b 3"),
     "FID of NaN features": (
-        lambda c: _metric("metrics.fid.frechet_distance")(c.nan_features, c.features),
+        lambda c: frechet_distance(c.nan_features, c.features),
         "MetricInputError", "feats_a has NaN or inf"),
     "FID of 1-D features": (
-        lambda c: _metric("metrics.fid.frechet_distance")(c.features[:, 0], c.features[:, 0]),
+        lambda c: frechet_distance(c.features[:, 0], c.features[:, 0]),
         "MetricInputError", "must be 2-D"),
     "CIDEr of other ids": (
-        lambda c: _metric("metrics.cider.cider")({"a": "x y"}, {"b": ["x y"]}),
+        lambda c: cider({"a": "x y"}, {"b": ["x y"]}),
         "MetricInputError", "must have the same ids"),
     "CIDEr of an empty caption": (
-        lambda c: _metric("metrics.cider.cider")({"a": ""}, {"a": ["x y"]}), "MetricInputError",
+        lambda c: cider({"a": ""}, {"a": ["x y"]}), "MetricInputError",
         "empty or non-string"),
     "CIDEr of a caption that is not a string": (
-        lambda c: _metric("metrics.cider.cider")({"a": 3}, {"a": ["x y"]}), "MetricInputError",
+        lambda c: cider({"a": 3}, {"a": ["x y"]}), "MetricInputError",
         "hypothesis of id 'a' must be a caption (str), got int"),
     "CLIP score of unpaired rows": (
-        lambda c: _metric("metrics.clip_score.clip_score")(c.emb, c.emb[:4]),
+        lambda c: clip_score(c.emb, c.emb[:4]),
         "MetricInputError", "must have the same shape"),
     "CLIP score of NaN": (
-        lambda c: _metric("metrics.clip_score.clip_score")(
-            _np().full((3, 4), NAN), _np().ones((3, 4))),
+        lambda c: clip_score(
+            np.full((3, 4), NAN), np.ones((3, 4))),
         "MetricInputError", "has NaN or inf"),
     "AIS of one item": (
-        lambda c: _metric("metrics.ais.ais")(c.emb[:1], c.emb[:1]), "MetricInputError",
+        lambda c: ais(c.emb[:1], c.emb[:1]), "MetricInputError",
         "at least 2 items"),
     "AIS references of another size": (
-        lambda c: _metric("metrics.ais.ais")(c.emb, c.emb, c.emb[:, :3]), "MetricInputError",
+        lambda c: ais(c.emb, c.emb, c.emb[:, :3]), "MetricInputError",
         "reference_emb has 3 dimensions"),
     "attribute accuracy of NaN predictions": (
-        lambda c: _metric("metrics.attributes.attribute_accuracy")(
-            {"kind": _np().array([0.0, NAN])}, {"kind": _np().array([0, 1])}),
+        lambda c: attribute_accuracy(
+            {"kind": np.array([0.0, NAN])}, {"kind": np.array([0, 1])}),
         "MetricInputError", "holds NaN at rows [1]"),
     "attribute accuracy of string labels": (
-        lambda c: _metric("metrics.attributes.attribute_accuracy")(
-            {"kind": _np().array(["a", "b"])}, {"kind": _np().array(["a", "b"])}),
+        lambda c: attribute_accuracy(
+            {"kind": np.array(["a", "b"])}, {"kind": np.array(["a", "b"])}),
         "MetricInputError", "must hold integer class indices"),
     "attribute accuracy without ground truth": (
-        lambda c: _metric("metrics.attributes.attribute_accuracy")(
-            {"kind": _np().array([0, 1])}, {"size": _np().array([0, 1])}),
+        lambda c: attribute_accuracy(
+            {"kind": np.array([0, 1])}, {"size": np.array([0, 1])}),
         "MetricInputError", "no ground truth for predicted attributes ['kind']"),
     "bootstrap with 0 resamples": (
-        lambda c: _metric("metrics.bootstrap.bootstrap_mean")(_np().ones(5), 0), "ValueError",
+        lambda c: bootstrap_mean(np.ones(5), 0), "ValueError",
         "resamples must be positive"),
     "bootstrap of no items": (
-        lambda c: _metric("metrics.bootstrap.bootstrap_mean")(_np().ones(0), 10), "ValueError",
+        lambda c: bootstrap_mean(np.ones(0), 10), "ValueError",
         "empty set of items"),
     "bootstrap of NaN per-item values": (
-        lambda c: _metric("metrics.bootstrap.bootstrap_mean")(_np().array([1.0, NAN]), 10),
+        lambda c: bootstrap_mean(np.array([1.0, NAN]), 10),
         "MetricInputError", "per-item values hold NaN or inf at items [1]"),
     "CKNNA of unpaired rows": (
-        lambda c: _metric("metrics.cknna.cknna")(c.features, c.features[:10]),
+        lambda c: cknna(c.features, c.features[:10]),
         "MetricInputError", "feats_a has 50 rows and feats_b 10"),
     "CKNNA with k above the items": (
-        lambda c: _metric("metrics.cknna.cknna")(c.features[:5], c.features[:5], k=10),
+        lambda c: cknna(c.features[:5], c.features[:5], k=10),
         "MetricInputError", "needs at least 12 items"),
     "latents file missing": (
-        lambda c: _metric("bench.latents.read_latents")(c.tmp / "none.npz"),
+        lambda c: read_latents(c.tmp / "none.npz"),
         "FileNotFoundError", "run the workflow's encode step first"),
     "latents file with NaN": (
-        lambda c: _metric("bench.latents.read_latents")(c.npz), "NonFiniteError",
+        lambda c: read_latents(c.npz), "NonFiniteError",
         "array 'image' has NaN or inf in 1 of 2 rows (first: row 0, id 'a')"),
     "writing NaN to an npz file": (
-        lambda c: _metric("flowbind.files.write_npz")(c.tmp / "y.npz", {"a": _np().array([NAN])}),
+        lambda c: write_npz(c.tmp / "y.npz", {"a": np.array([NAN])}),
         "NonFiniteError", "nothing was written"),
     "a data folder that is missing": (
-        lambda c: _metric("bench.embedded.storage.load_split")(c.tmp / "nodata", "test_ti"),
+        lambda c: load_split(c.tmp / "nodata", "test_ti"),
         "DatasetError", "is not an embedded-benchmark data folder"),
 }  # fmt: skip
 

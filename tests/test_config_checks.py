@@ -3,10 +3,10 @@
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from workflow_run import ROOT, snakemake
 
 from bench.config import (
     DEFAULT_CONFIG,
@@ -19,22 +19,11 @@ from bench.config import (
     validate_config,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "workflow" / "config" / "tiny.yaml"
 
 
 def tiny() -> dict:
     return yaml.safe_load(TINY.read_text())
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(

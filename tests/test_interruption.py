@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from workflow_run import ROOT, SNAKEMAKE
 
 from bench.recovery import stale_lock_message
 from bench.train_run import prepare_work, publish
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "workflow" / "config" / "tiny.yaml"
 RUN = "results/train/flowbind/main/seed0"
 WORK = "results/checkpoints/train/flowbind/main/seed0"
@@ -23,8 +23,7 @@ LONGER = ["--config", "train={steps: 600, checkpoint_every: 100}"]
 
 
 def command(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "1",
-            RUN, "--configfile", str(TINY), *extra]  # fmt: skip
+    return [*SNAKEMAKE, "--cores", "1", RUN, "--configfile", str(TINY), *extra]
 
 
 def loss_steps(run: Path) -> list[int]:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workflow_run import ROOT, snakemake
 
 from bench.config import ConfigError, validate_config
 from bench.tables import METRIC_TABLES, label
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "workflow" / "config"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 TARGETS = ["all", "tables", "results/table2.csv", "ablations"]
@@ -21,16 +21,6 @@ TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", 
 ABLATION_FILES = ["ia_fraction.csv", "objective.csv", "solver.csv"]
 TINY = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
 EVERY_METHOD = ["flowbind", "text_anchor", "codi", "omniflow", "crossflow"]
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def planned_rules(output: str) -> set[str]:
