@@ -34,15 +34,10 @@ from bench.methods import METHODS
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "workflow" / "config" / "default.yaml"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
-# Pair tables a training step draws one minibatch from (text-image, text-audio, image-audio).
-PAIR_TABLES = 3
-MODALITIES = 3
 # The keys that set the memory of a training step.
 TRAINING_MEMORY_KEYS = (
     "train.batch_size, model.hidden_dim, model.depth, model.encoder_hidden_dim, latent_dim"
 )
-# Residual blocks per anchor-encoder head (flowbind.config.FlowBindConfig.encoder_depth).
-ENCODER_DEPTH = 3
 
 
 class ConfigError(ValueError):
@@ -268,14 +263,16 @@ def memory_estimates(config: Mapping[str, Any]) -> dict[str, int]:
     the float64 values they gather, n the size of a test split.
     Being lower bounds, they never refuse a configuration that fits.
     """
-    from bench.embedded.build import SIZES
+    from bench.embedded.build import PAIR_SPLITS, SIZES
+    from flowbind.config import FlowBindConfig
 
     d, h = config["latent_dim"], config["model"]["hidden_dim"]
     depth, he = config["model"]["depth"], config["model"]["encoder_hidden_dim"]
-    params = MODALITIES * (
-        2 * d * h + depth * 11 * h * h + 3 * d * he + ENCODER_DEPTH * 2 * he * he
-    )
-    activations = config["train"]["batch_size"] * PAIR_TABLES * (depth * 4 * h + d)
+    blocks = FlowBindConfig.__dataclass_fields__["encoder_depth"].default
+    modalities = len({m for pair in PAIR_SPLITS.values() for m in pair})
+    params = modalities * (2 * d * h + depth * 11 * h * h + 3 * d * he + blocks * 2 * he * he)
+    # One minibatch per pair table (bench.embedded.build.PAIR_SPLITS) each step.
+    activations = config["train"]["batch_size"] * len(PAIR_SPLITS) * (depth * 4 * h + d)
     n_test = SIZES[config["size"]].test
     return {
         TRAINING_MEMORY_KEYS: 4 * (4 * params + activations),
