@@ -23,6 +23,8 @@ METHODS: dict[str, str] = {
     "codi": "baselines.codi:CoDiMethod",
     "omniflow": "baselines.omniflow:OmniFlowMethod",
     "crossflow": "baselines.crossflow:CrossFlowMethod",
+    # the authors' released weights, loaded instead of trained (the paper benchmark's latents)
+    "flowbind_released": "bench.paper.released:FlowBindReleasedMethod",
 }
 
 

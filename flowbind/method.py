@@ -73,6 +73,8 @@ class Method(ABC):
     """A trainable any-to-any translator between modality latents."""
 
     name: ClassVar[str]
+    # False for a method whose ``fit`` loads released weights instead of training
+    trainable: ClassVar[bool] = True
 
     @abstractmethod
     def fit(

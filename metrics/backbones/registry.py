@@ -1,4 +1,4 @@
-"""One registry of the pretrained weight files the paper benchmark's metric backbones load.
+"""One registry of the pretrained files the paper benchmark loads: backbones, codecs, models.
 
 Nothing is downloaded at run time. Each entry names the official file, where to get it and, when
 it is published, its sha256. Files live in one folder: ``$FLOWBIND_WEIGHTS`` if set, otherwise
@@ -31,21 +31,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ENV_VAR = "FLOWBIND_WEIGHTS"
-DEFAULT_DIR = Path("~/.cache/flowbind/weights")
-_CHUNK = 1 << 20
+from metrics.backbones.weights import (
+    _CHUNK,
+    DEFAULT_DIR,
+    ENV_VAR,
+    MissingWeightsError,
+    WeightsChecksumError,
+    WeightsDownloadError,
+    sha256_file,
+    weights_dir,
+)
 
-
-class MissingWeightsError(FileNotFoundError):
-    """A registry entry's weight file is not in the weights folder."""
-
-
-class WeightsChecksumError(RuntimeError):
-    """A weight file's sha256 differs from the published one."""
-
-
-class WeightsDownloadError(RuntimeError):
-    """No URL of an entry gave a complete file."""
+__all__ = [
+    "DEFAULT_DIR",
+    "ENV_VAR",
+    "REGISTRY",
+    "MissingWeightsError",
+    "WeightEntry",
+    "WeightsChecksumError",
+    "WeightsDownloadError",
+    "checked_path",
+    "download",
+    "get_entry",
+    "sha256_file",
+    "verify",
+    "weight_path",
+    "weights_dir",
+]
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,12 @@ class WeightEntry:
 #   of its sha256>.pth``; the full digests below are the ones pinned for these URLs by several
 #   independent public projects, and each starts with the 8 hex of its file name.
 # - LAION-CLAP and wav2clip publish no checksum: None, and verify() says it cannot verify.
+# The authors' released files (Hugging Face) and latent statistics (their repository, pinned to a
+# commit; the sha256 values are those of the files at that commit).
+_FLOWBIND_HF = "https://huggingface.co/yeonwoo378/flowbind/resolve/main"
+_FLOWBIND_GITHUB = (
+    "https://raw.githubusercontent.com/yeonwoo378/flowbind/b4ee332a3f5d3ed20f23b592a49bfb8a6ed1a37f"
+)
 REGISTRY: dict[str, WeightEntry] = {
     entry.name: entry
     for entry in (
@@ -131,6 +149,86 @@ REGISTRY: dict[str, WeightEntry] = {
             description="LAION-CLAP HTSAT-base, non-fusion, music + AudioSet",
         ),
         WeightEntry(
+            name="clip-vit-l-14-openai",
+            filename="ViT-L-14.pt",
+            urls=(
+                "https://openaipublic.azureedge.net/clip/models/"
+                "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836/ViT-L-14.pt",
+            ),
+            sha256="b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836",
+            description="OpenAI CLIP ViT-L/14 (TorchScript archive); the image encoder",
+        ),
+        WeightEntry(
+            name="flowbind-model",
+            filename="flowbind-model.pth",
+            urls=(f"{_FLOWBIND_HF}/model.pth",),
+            sha256=None,  # not published
+            description="released FlowBind drifts and encoder heads (one state dict per modality)",
+        ),
+        WeightEntry(
+            name="flowbind-config",
+            filename="flowbind-config.json",
+            urls=(f"{_FLOWBIND_HF}/config.json",),
+            sha256=None,  # not published
+            description="released FlowBind model config (hidden_dim, num_layers, prior, t_cond)",
+        ),
+        WeightEntry(
+            name="flowbind-text-decoder",
+            filename="flowbind-gemmae_3.pt",
+            urls=(f"{_FLOWBIND_HF}/gemmae_3.pt",),
+            sha256=None,  # not published
+            description="released text decoder: prefix projector and fine-tuned Gemma-3-1B",
+        ),
+        WeightEntry(
+            name="flowbind-audio-ae",
+            filename="flowbind-lightweight_audio_ae.pth",
+            urls=(f"{_FLOWBIND_HF}/lightweight_audio_ae.pth",),
+            sha256=None,  # not published
+            description="released 512 <-> 768 audio autoencoder on CLAP embeddings",
+        ),
+        WeightEntry(
+            name="flowbind-text-mean",
+            filename="flowbind-gemmae_text_mean.pt",
+            urls=(f"{_FLOWBIND_GITHUB}/samples/gemmae_text_mean.pt",),
+            sha256="c8f0cc71ce23cc86062e809f4b75bf532c288fac62094e7cf6f201817570453e",
+            description="released text latent mean (1, 768) of the public repository",
+        ),
+        WeightEntry(
+            name="flowbind-text-std",
+            filename="flowbind-gemmae_text_std.pt",
+            urls=(f"{_FLOWBIND_GITHUB}/samples/gemmae_text_std.pt",),
+            sha256="c218e72712ba716576ae7d4bd9a63acdffde7ef4c17b7f1093d4033158fadf45",
+            description="released text latent std (1, 768) of the public repository",
+        ),
+        WeightEntry(
+            name="flowbind-image-mean",
+            filename="flowbind-unclip_img_mean.pt",
+            urls=(f"{_FLOWBIND_GITHUB}/samples/unclip_img_mean.pt",),
+            sha256="c527e28857926ac5e46ea28aa7362600d582685d10dafcf58d1fb45b9b2ab357",
+            description="released image latent mean (1, 768) of the public repository",
+        ),
+        WeightEntry(
+            name="flowbind-image-std",
+            filename="flowbind-unclip_img_std.pt",
+            urls=(f"{_FLOWBIND_GITHUB}/samples/unclip_img_std.pt",),
+            sha256="e02f59a07ebd5df04425f0243e48283375bda00aeba33e62987f108d46a49763",
+            description="released image latent std (1, 768) of the public repository",
+        ),
+        WeightEntry(
+            name="flowbind-audio-mean",
+            filename="flowbind-clap_audio_mean.pt",
+            urls=(f"{_FLOWBIND_GITHUB}/samples/clap_audio_mean.pt",),
+            sha256="06514c7041255a2402b84936002b15cef8be3a9fca958e7415400a2c6048d82b",
+            description="released audio latent mean (1, 768) of the public repository",
+        ),
+        WeightEntry(
+            name="flowbind-audio-std",
+            filename="flowbind-clap_audio_std.pt",
+            urls=(f"{_FLOWBIND_GITHUB}/samples/clap_audio_std.pt",),
+            sha256="170a4b223d309e98104ad19dbd40327136a2871066ebb67ccda31f410d9b06c2",
+            description="released audio latent std (1, 768) of the public repository",
+        ),
+        WeightEntry(
             name="clap-flowbind",
             filename="flowbind-clap.pt",
             urls=("https://huggingface.co/yeonwoo378/flowbind/resolve/main/clap.pt",),
@@ -139,11 +237,6 @@ REGISTRY: dict[str, WeightEntry] = {
         ),
     )
 }
-
-
-def weights_dir() -> Path:
-    """The weights folder: ``$FLOWBIND_WEIGHTS``, else ``~/.cache/flowbind/weights``."""
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR).expanduser()
 
 
 def get_entry(name: str) -> WeightEntry:
@@ -172,15 +265,6 @@ def weight_path(name: str) -> Path:
         f"  (the folder is ${ENV_VAR}, default {DEFAULT_DIR}). Get it from:\n{urls}\n"
         f"  ({checksum}). On a machine with internet:\n    {_command('download', name)}"
     )
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _mismatch(entry: WeightEntry, path: Path, actual: str) -> WeightsChecksumError:
@@ -289,12 +373,53 @@ def _describe(entry: WeightEntry) -> str:
     return f"{entry.name:22s} {state:8s} {checksum:13s} {entry.path}\n    {entry.description}"
 
 
+def _run_one(command: str, name: str, force: bool, timeout: float) -> str:
+    """One entry's line of ``download`` / ``verify``: a weight file or a hub snapshot."""
+    from metrics.backbones import hub
+
+    if name in hub.SNAPSHOTS:
+        if command == "download":
+            if force or not _snapshot_present(name):
+                path = hub.download_snapshot(name)
+            else:
+                path = hub.snapshot_path(name)
+            return (
+                f"{name}: {path} (MANIFEST {'matches' if hub.verify_snapshot(name) else 'absent'})"
+            )
+        if hub.verify_snapshot(name):
+            return f"{name}: OK (every file matches its MANIFEST)"
+        return f"{name}: present, CANNOT VERIFY (no MANIFEST: it was not fetched by download)"
+    if command == "download":
+        path = download(name, force=force, timeout=timeout)
+        verified = REGISTRY[name].sha256 is not None
+        return f"{name}: {path} ({'verified' if verified else 'no sha256 to verify'})"
+    if verify(name):
+        return f"{name}: OK (sha256 matches)"
+    return f"{name}: present, CANNOT VERIFY (no published sha256)"
+
+
+def _snapshot_present(name: str) -> bool:
+    from metrics.backbones import hub
+
+    try:
+        hub.snapshot_path(name)
+    except MissingWeightsError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``list`` | ``download [NAME ...]`` | ``verify [NAME ...]`` (no names: every entry)."""
+    """``list`` | ``download [NAME ...]`` | ``verify [NAME ...]`` (no names: every entry).
+
+    Entries are the weight files of REGISTRY and the hub model folders of
+    ``metrics.backbones.hub.SNAPSHOTS``.
+    """
+    from metrics.backbones import hub
+
     parser = argparse.ArgumentParser(
         prog="python -m metrics.backbones.registry",
-        description=f"Weight files of the paper-benchmark metric backbones (folder: ${ENV_VAR}, "
-        f"default {DEFAULT_DIR}).",
+        description=f"Pretrained files and model folders of the paper benchmark (folder: "
+        f"${ENV_VAR}, default {DEFAULT_DIR}).",
     )
     parser.add_argument("command", choices=("list", "download", "verify"))
     parser.add_argument("names", nargs="*", metavar="NAME", help="entries (default: all)")
@@ -302,35 +427,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per connection")
     args = parser.parse_args(argv)
 
-    unknown = [n for n in args.names if n not in REGISTRY]
+    known = [*REGISTRY, *hub.SNAPSHOTS]
+    unknown = [n for n in args.names if n not in known]
     if unknown:
-        parser.error(f"unknown entries {unknown}; known: {', '.join(sorted(REGISTRY))}")
-    names = list(args.names) or list(REGISTRY)
+        parser.error(f"unknown entries {unknown}; known: {', '.join(sorted(known))}")
+    names = list(args.names) or known
 
     if args.command == "list":
         print(f"weights folder: {weights_dir()}")
         for name in names:
-            print(_describe(REGISTRY[name]))
+            if name in REGISTRY:
+                print(_describe(REGISTRY[name]))
+            else:
+                snap = hub.SNAPSHOTS[name]
+                state = "present" if _snapshot_present(name) else "missing"
+                print(
+                    f"{name:22s} {state:8s} {'hub folder':13s} {snap.path}\n    "
+                    f"{snap.description} ({snap.repo_id}, about {snap.size_gb:g} GB)"
+                )
         return 0
 
     failed = False
     for name in names:
         try:
-            if args.command == "download":
-                path = download(name, force=args.force, timeout=args.timeout)
-                verified = REGISTRY[name].sha256 is not None
-                print(f"{name}: {path} ({'verified' if verified else 'no sha256 to verify'})")
-            elif verify(name):
-                print(f"{name}: OK (sha256 matches)")
-            else:
-                print(f"{name}: present, CANNOT VERIFY (no published sha256)")
+            print(_run_one(args.command, name, args.force, args.timeout))
         except MissingWeightsError as exc:
             if args.command == "verify" and not args.names:
-                print(f"{name}: missing ({REGISTRY[name].path})")
+                path = REGISTRY[name].path if name in REGISTRY else hub.SNAPSHOTS[name].path
+                print(f"{name}: missing ({path})")
                 continue
             failed = True
             print(f"{name}: {exc}", file=sys.stderr)
-        except (WeightsChecksumError, WeightsDownloadError) as exc:
+        except (WeightsChecksumError, WeightsDownloadError, OSError) as exc:
             failed = True
             print(f"{name}: {exc}", file=sys.stderr)
     return 1 if failed else 0
