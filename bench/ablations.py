@@ -110,39 +110,39 @@ def evaluate_run(
     method: Any,
     tasks: Sequence[str],
     latent_dir: str | Path,
-    root: str | Path,
+    benchmark: Any,
     out_dir: str | Path,
     solver: Mapping[str, Any],
     resamples: int = DEFAULT_RESAMPLES,
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, np.ndarray], dict[str, float]]:
     """Generate and score ``tasks`` with ``method``; outputs go to ``out_dir/<task>/``.
 
+    Args:
+        benchmark: the benchmark (``bench.benchmark.open_benchmark``): codecs, test splits
+            and metric backbones.
+
     Returns:
         (records per task, per-item values keyed "<task>|<item key>", drift evaluations per
         item of each task).
     """
-    from bench.embedded.backbones import EmbeddedBackbones
-    from bench.embedded.prepare import load_codec
-    from bench.embedded.storage import load_split
     from bench.evaluate import evaluate_task
     from bench.generate import read_outputs, translate_task, write_outputs
     from bench.latents import read_latents
-    from bench.tasks import get_task
 
-    root, latent_dir, out_dir = Path(root), Path(latent_dir), Path(out_dir)
-    codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
-    backbones = EmbeddedBackbones(root)
+    latent_dir, out_dir = Path(latent_dir), Path(out_dir)
+    codecs = benchmark.codecs()
+    backbones = benchmark.backbones()
     records, items, nfe = {}, {}, {}
     for key in tasks:
-        task = get_task(key)
+        task = benchmark.task(key)
         test = read_latents(latent_dir / f"{task.split}.npz")
         n = len(test["ids"])
         with count_evaluations(dict(method.model.drifts)) as counts:
             latents = translate_task(method, task, test, batch_size=n, **solver)
         nfe[key] = float(sum(counts.values()))
         write_outputs(out_dir / key, task, test["ids"], latents, codecs)
-        split = load_split(root / "data", task.split)
-        outputs = read_outputs(out_dir / key, task)
+        split = benchmark.test_split(task.split)
+        outputs = read_outputs(out_dir / key, task, fixed_size=benchmark.fixed_size)
         records[key], task_items = evaluate_task(task, outputs, split, backbones, resamples)
         items.update({f"{key}|{k}": v for k, v in task_items.items()})
     return records, items, nfe
@@ -223,7 +223,7 @@ def solver_sweep(
     solvers: Sequence[Mapping[str, Any]],
     tasks: Sequence[str],
     latent_dir: str | Path,
-    root: str | Path,
+    benchmark: Any,
     out_dir: str | Path,
     resamples: int = DEFAULT_RESAMPLES,
 ) -> tuple[list[dict[str, str]], list[float], dict[str, tuple[list, list, list]]]:
@@ -235,7 +235,9 @@ def solver_sweep(
     for setting in solvers:
         label = solver_label(setting)
         out = Path(out_dir) / label.replace(" ", "-")
-        records, _, nfe = evaluate_run(method, tasks, latent_dir, root, out, setting, resamples)
+        records, _, nfe = evaluate_run(
+            method, tasks, latent_dir, benchmark, out, setting, resamples
+        )
         row = {"Solver": label, "Drift evaluations (T->I)": fmt(nfe["t2i"], 0)}
         found = {name: find(records[spec[0]], *spec[1:]) for name, spec in SOLVER_COLUMNS.items()}
         for name, r in found.items():

@@ -176,7 +176,11 @@ def listed(folder: Path, sums: Mapping[str, str], name: str, fix: str) -> str:
 
 
 def read_outputs(
-    folder: str | Path, task: Task, ids: Sequence[str] | None = None, fix: str | None = None
+    folder: str | Path,
+    task: Task,
+    ids: Sequence[str] | None = None,
+    fix: str | None = None,
+    fixed_size: bool = True,
 ) -> dict[str, Any]:
     """The decoded outputs of a generation folder, target -> batch, in manifest order, + ids.
 
@@ -188,6 +192,8 @@ def read_outputs(
         task: the task the folder holds.
         ids: the items the outputs must be of, in order (the test split's ids); any when None.
         fix: how to replace a damaged folder; by default, how to rerun the `generate` rule.
+        fixed_size: images and clips must have the embedded benchmark's size (64 x 64, 1 s);
+            False for the paper benchmark's decoders, whose outputs are lists.
     """
     folder = Path(folder)
     fix = regenerate(folder) if fix is None else fix
@@ -211,9 +217,12 @@ def read_outputs(
             out["text"] = read_captions(folder, rows, sums, fix)
         else:
             read = read_png if target == "image" else read_wav
-            out[target] = np.stack(
-                [read(folder / r[target], fix, listed(folder, sums, r[target], fix)) for r in rows]
-            )
+            size = {} if fixed_size else {"size" if target == "image" else "samples": None}
+            read_all = [
+                read(folder / r[target], fix, listed(folder, sums, r[target], fix), **size)
+                for r in rows
+            ]
+            out[target] = np.stack(read_all) if fixed_size else read_all
     return out
 
 

@@ -223,10 +223,9 @@ def interpolation_figure(
 def flowbind_figures(
     run: str | Path,
     latent_dir: str | Path,
-    root: str | Path,
+    benchmark: Any,
     anchors_path: str | Path,
     interpolation_path: str | Path,
-    attribute: str = "kind",
     **solver: Any,
 ) -> None:
     """The anchor projection and the interpolation strip of FlowBind's main run.
@@ -234,31 +233,22 @@ def flowbind_figures(
     Args:
         run: the run folder (results/train/flowbind/main/seed<seed>).
         latent_dir: results/latents (test_triplet.npz).
-        root: the prepared embedded benchmark folder (results/embedded: codecs/ and data/).
+        benchmark: the benchmark (``bench.benchmark``): its test triplets and image codec; the
+            embedded one colours the projection by a ground-truth attribute.
         anchors_path: where to write anchors.png.
         interpolation_path: where to write interpolation.png.
-        attribute: the ground-truth attribute that colours the projection.
         **solver: ODE solver settings (method, steps).
     """
-    from bench.embedded.prepare import load_codec
-    from bench.embedded.storage import read_attributes, read_png
-    from bench.embedded.world import BY_NAME
     from bench.latents import read_latents
     from bench.methods import load_method
 
-    root = Path(root)
     model = load_method(run).model
     test = read_latents(Path(latent_dir) / "test_triplet.npz")
-    folder = root / "data" / "test_triplet"
-    ids, codes = read_attributes(folder / "attributes.csv")
-    assert list(test["ids"]) == ids, "test_triplet latents and attributes list different items"
+    split = benchmark.test_split("test_triplet")
+    assert list(test["ids"]) == list(split.ids), "test_triplet latents and items differ"
     latents = {m: test[m] for m in MARKERS if m in test}
-    values = [BY_NAME[attribute].values[c] for c in codes[attribute]]
+    attribute, values, pair, names = benchmark.figure_labels(split)
     anchor_figure(model, latents, values, attribute, anchors_path, **solver)
-    pair = pick_pair(codes, ("kind", "colour", "count"))
-    real = [read_png(folder / "image" / f"{ids[i]}.png") for i in pair]
-    names = [
-        " ".join(BY_NAME[a].values[codes[a][i]] for a in ("colour", "kind", "count")) for i in pair
-    ]
-    codec = load_codec(root, "image")
+    real = [split.image[i] for i in pair]
+    codec = benchmark.codec("image")
     interpolation_figure(model, codec, latents, real, names, pair, interpolation_path, **solver)

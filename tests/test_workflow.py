@@ -182,6 +182,7 @@ def test_ablation_scores_of_the_main_run_equal_generating_them_again(tiny_run, t
     import torch
 
     from bench.ablations import evaluate_run, read_run
+    from bench.benchmark import EmbeddedBenchmark
     from bench.methods import load_method
     from bench.tasks import FAMILIES
 
@@ -196,7 +197,7 @@ def test_ablation_scores_of_the_main_run_equal_generating_them_again(tiny_run, t
             load_method(results / "train" / "flowbind" / "main" / "seed0"),
             list(FAMILIES["one_to_one"]),
             results / "latents",
-            results / "embedded",
+            EmbeddedBenchmark(results / "embedded"),
             tmp_path / "generated",
             solver,
             tiny["evaluation"]["bootstrap_resamples"],

@@ -205,24 +205,29 @@ def read_text(
         raise DatasetError(f"{path} is not UTF-8 text ({err}); {fix}") from err
 
 
-def read_png(path: Path, fix: str = REBUILD, sha256: str | None = None) -> np.ndarray:
-    """A uint8 (64, 64, 3) image; ``fix`` ends every error message."""
+def read_png(
+    path: Path, fix: str = REBUILD, sha256: str | None = None, size: int | None = IMAGE_SIZE
+) -> np.ndarray:
+    """A uint8 (size, size, 3) image (any size when ``size`` is None); ``fix`` ends every error
+    message."""
     data = read_bytes(path, fix, sha256)
     try:
         with Image.open(io.BytesIO(data)) as im:
             image = np.asarray(im.convert("RGB") if im.mode != "RGB" else im)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
         raise DatasetError(f"{path} is not a readable PNG ({err}); {fix}") from err
-    if image.shape != (IMAGE_SIZE, IMAGE_SIZE, 3):
+    if size is not None and image.shape != (size, size, 3):
         raise DatasetError(
-            f"{path} is {image.shape[1]}x{image.shape[0]}, expected {IMAGE_SIZE}x{IMAGE_SIZE} RGB; "
-            f"{fix}"
+            f"{path} is {image.shape[1]}x{image.shape[0]}, expected {size}x{size} RGB; {fix}"
         )
     return image
 
 
-def read_wav(path: Path, fix: str = REBUILD, sha256: str | None = None) -> np.ndarray:
-    """int16 (16000,) audio at 16 kHz; ``fix`` ends every error message."""
+def read_wav(
+    path: Path, fix: str = REBUILD, sha256: str | None = None, samples: int | None = N_SAMPLES
+) -> np.ndarray:
+    """int16 (samples,) audio at 16 kHz (any length when ``samples`` is None); ``fix`` ends
+    every error message."""
     data = read_bytes(path, fix, sha256)
     try:
         with wave.open(io.BytesIO(data), "rb") as f:
@@ -236,8 +241,8 @@ def read_wav(path: Path, fix: str = REBUILD, sha256: str | None = None) -> np.nd
             f"(1, 2, {SAMPLE_RATE}); {fix}"
         )
     audio = np.frombuffer(frames, dtype="<i2")
-    if audio.shape != (N_SAMPLES,):
-        raise DatasetError(f"{path} has {audio.size} samples, expected {N_SAMPLES}; {fix}")
+    if samples is not None and audio.shape != (samples,):
+        raise DatasetError(f"{path} has {audio.size} samples, expected {samples}; {fix}")
     return audio.astype(np.int16)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.ablations import evaluate_run
-from bench.embedded.prepare import benchmark_root
+from bench.benchmark import open_benchmark
 from bench.job import job
 from bench.methods import load_method
 from flowbind.files import write_json, write_npz
@@ -16,7 +16,7 @@ with job(sm.log[0], sm.threads):
         load_method(sm.input.run),
         sm.params.tasks,
         Path(sm.input.latents[0]).parent,
-        benchmark_root(sm.input.codecs[0]),
+        open_benchmark(sm.config),
         sm.output.generated,
         sm.params.solver,
         sm.params.resamples,

@@ -4,24 +4,23 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.embedded.backbones import EmbeddedBackbones
-from bench.embedded.prepare import benchmark_root
-from bench.embedded.storage import load_split
+from bench.benchmark import open_benchmark
 from bench.evaluate import evaluate_task
 from bench.generate import read_outputs
 from bench.job import job
-from bench.tasks import get_task
 from flowbind.files import write_json, write_npz
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-root = benchmark_root(sm.input.evaluators[0])
 with job(sm.log[0], sm.threads):
-    backbones = EmbeddedBackbones(root)
+    benchmark = open_benchmark(sm.config)
+    backbones = benchmark.backbones()
     for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):
-        task = get_task(key)
-        split = load_split(root / "data", task.split)
+        task = benchmark.task(key)
+        split = benchmark.test_split(task.split)
         # Checked against SHA256SUMS and the split's ids; errors name the generate command.
-        outputs = read_outputs(Path(manifest).parent, task, split.ids)
+        outputs = read_outputs(
+            Path(manifest).parent, task, split.ids, fixed_size=benchmark.fixed_size
+        )
         records, items = evaluate_task(task, outputs, split, backbones, sm.params.resamples)
         write_json(Path(out), {"task": key, "name": task.name, "records": records})
         write_npz(Path(out).with_suffix(".npz"), {k: np.asarray(v) for k, v in items.items()})

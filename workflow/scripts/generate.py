@@ -2,21 +2,20 @@
 
 from pathlib import Path
 
-from bench.embedded.prepare import benchmark_root, load_codec
+from bench.benchmark import open_benchmark
 from bench.generate import translate_task, write_outputs
 from bench.job import job
 from bench.latents import read_latents
 from bench.methods import load_method
-from bench.tasks import get_task
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 latent_dir = Path(sm.input.latents[0]).parent
-root = benchmark_root(sm.input.codecs[0])
 with job(sm.log[0], sm.threads):
-    codecs = {m: load_codec(root, m) for m in ("text", "image", "audio")}
+    benchmark = open_benchmark(sm.config)
+    codecs = benchmark.codecs()
     method = None if sm.wildcards.method == "codec_ceiling" else load_method(sm.input.run)
     for key, manifest in zip(sm.params.tasks, sm.output, strict=True):
-        task = get_task(key)
+        task = benchmark.task(key)
         test = read_latents(latent_dir / f"{task.split}.npz")
         if method is None:  # decode(encode(x)) of the real targets
             latents = {m: test[m] for m in task.targets}

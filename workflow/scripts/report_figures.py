@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bench.embedded.prepare import benchmark_root
+from bench.benchmark import open_benchmark
 from bench.job import job
 from bench.report_figures import flowbind_figures, plot_loss
 from bench.tables import label
@@ -15,7 +15,7 @@ with job(sm.log[0], sm.threads):
     flowbind_figures(
         sm.input.flowbind,
         Path(sm.input.latents[0]).parent,
-        benchmark_root(sm.input.codecs[0]),
+        open_benchmark(sm.config),
         sm.output.anchors,
         sm.output.interpolation,
         **sm.params.solver,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from bench.ablations import plot_lines, solver_sweep
-from bench.embedded.prepare import benchmark_root
+from bench.benchmark import open_benchmark
 from bench.job import job
 from bench.methods import load_method
 from bench.tables import write_csv
@@ -15,7 +15,7 @@ with job(sm.log[0], sm.threads):
         sm.params.solvers,
         sm.params.tasks,
         Path(sm.input.latents[0]).parent,
-        benchmark_root(sm.input.codecs[0]),
+        open_benchmark(sm.config),
         sm.output.generated,
         sm.params.resamples,
     )
