@@ -128,22 +128,52 @@ def gather(z: np.ndarray | Tensor, rows: np.ndarray) -> Tensor:
     return torch.from_numpy(np.asarray(z[rows], dtype=np.float32))
 
 
+BATCHING = ("per_table", "proportional")
+
+
 class GroupSampler:
-    """Draws one minibatch per pair table, uniformly with replacement, from its own generator."""
+    """Draws minibatch groups of pairs, uniformly with replacement, from its own generator.
+
+    ``per_table``: ``batch_size`` pairs from every pair table per step. ``proportional``:
+    ``batch_size`` pairs in all, each from a table chosen with probability proportional to its
+    size, as one shuffled concatenation of every pair data set gives (the public code's
+    minibatches); a table that draws no pair in a step has no group in it.
+    """
 
     def __init__(
-        self, latents: Latents, pairs: Sequence[PairTable], batch_size: int, seed: int
+        self,
+        latents: Latents,
+        pairs: Sequence[PairTable],
+        batch_size: int,
+        seed: int,
+        batching: str = "per_table",
     ) -> None:
+        if batching not in BATCHING:
+            raise ValueError(f"batching must be one of {BATCHING}, got {batching!r}")
         self.latents = latents
         self.pairs = list(pairs)
         self.batch_size = batch_size
+        self.batching = batching
         self.generator = torch.Generator().manual_seed(seed)
+        sizes = torch.tensor([len(t) for t in self.pairs], dtype=torch.float64)
+        self._weights = sizes / sizes.sum() if len(sizes) else sizes
+
+    def counts(self) -> list[int]:
+        """Pairs drawn from each table this step."""
+        if self.batching == "per_table":
+            return [self.batch_size] * len(self.pairs)
+        tables = torch.multinomial(
+            self._weights, self.batch_size, replacement=True, generator=self.generator
+        )
+        return torch.bincount(tables, minlength=len(self.pairs)).tolist()
 
     def sample(self, device: torch.device | str = "cpu") -> list[dict[str, Tensor]]:
-        """One group per pair table, modality -> raw latents of shape (batch_size, D)."""
+        """One group per pair table drawn from, modality -> raw latents of shape (n, D)."""
         groups = []
-        for table in self.pairs:
-            rows = torch.randint(len(table), (self.batch_size,), generator=self.generator).numpy()
+        for table, count in zip(self.pairs, self.counts(), strict=True):
+            if count == 0:
+                continue
+            rows = torch.randint(len(table), (count,), generator=self.generator).numpy()
             picked = table.index[rows]
             groups.append(
                 {

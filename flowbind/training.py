@@ -42,7 +42,7 @@ from flowbind.checkpoint import (
     write_model_files,
 )
 from flowbind.checks import count_problem, problems_of, real_problem
-from flowbind.data import GroupSampler, Latents, PairTable, check_training_data
+from flowbind.data import BATCHING, GroupSampler, Latents, PairTable, check_training_data
 from flowbind.files import atomic_file
 from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
@@ -69,7 +69,11 @@ class TrainConfig:
 
     Attributes:
         steps: optimizer steps in total (the paper: 200k).
-        batch_size: pairs drawn from each pair table per step.
+        batch_size: pairs drawn from each pair table per step ("per_table"), or in all per step
+            ("proportional").
+        batching: "per_table", or "proportional": each step's pairs spread over the tables in
+            proportion to their sizes, as the public code's one shuffled concatenation of the
+            pair data sets does (flowbind.data.GroupSampler).
         lr: Adam learning rate after warm-up (public README: 1e-4).
         warmup_steps: linear warm-up length; step s uses lr * min(1, s / warmup_steps).
         grad_clip: max global gradient norm, None for no clipping (public code: none).
@@ -85,6 +89,7 @@ class TrainConfig:
 
     steps: int = 200_000
     batch_size: int = 256
+    batching: str = "per_table"
     lr: float = 1e-4
     warmup_steps: int = 1000
     grad_clip: float | None = None
@@ -113,6 +118,8 @@ class TrainConfig:
             if self.ema_decay is None
             else real_problem("ema_decay", self.ema_decay, 0, 1, low_open=True, high_open=True),
         )
+        if self.batching not in BATCHING:
+            problems.append(f"batching must be one of {list(BATCHING)}, got {self.batching!r}")
         if problems:
             raise ValueError("invalid TrainConfig: " + "; ".join(problems))
         if self.checkpoint_every % self.log_every:
@@ -195,7 +202,7 @@ def train(
     # fused: one kernel updates every parameter, on CPU and CUDA alike (python -m perf.train_step
     # times a whole step against the for-each update).
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-    sampler = GroupSampler(latents, pairs, config.batch_size, seed=config.seed)
+    sampler = GroupSampler(latents, pairs, config.batch_size, config.seed, config.batching)
     ema = (
         None
         if config.ema_decay is None

@@ -9,6 +9,7 @@ import torch
 from toy_problem import make_toy_problem
 
 from flowbind import CheckpointError, FlowBind, FlowBindConfig, PairTable, TrainConfig, train
+from flowbind.data import GroupSampler
 
 CONFIG = FlowBindConfig(
     latent_dim=4, hidden_dim=16, depth=1, encoder_hidden_dim=8, encoder_depth=1, time_embed_dim=8
@@ -68,17 +69,18 @@ def test_save_and_load_restore_an_identical_model(tmp_path):
     )
 
 
-def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, problem):
-    straight = run(tmp_path / "straight", problem)
+@pytest.mark.parametrize("batching", ["per_table", "proportional"])
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, problem, batching):
+    straight = run(tmp_path / "straight", problem, batching=batching)
 
     def crash_at_step_10(step, values):
         if step == 10:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "resumed", problem, callback=crash_at_step_10)
+        run(tmp_path / "resumed", problem, callback=crash_at_step_10, batching=batching)
     assert (tmp_path / "resumed" / "checkpoints" / "step_00000008").is_dir()
-    resumed = run(tmp_path / "resumed", problem)
+    resumed = run(tmp_path / "resumed", problem, batching=batching)
     assert resumed.resumed_from == 8
     for (k, a), (_, b) in zip(
         straight.model.state_dict().items(), resumed.model.state_dict().items(), strict=True
@@ -200,3 +202,25 @@ def test_pair_tables_and_latents_are_validated():
             TrainConfig(steps=1, checkpoint_every=1, log_every=1),
             "unused",
         )
+
+
+def test_proportional_batches_spread_the_pairs_by_table_size():
+    latents = {m: np.zeros((700, 4), np.float32) for m in CONFIG.modalities}
+    sizes = (100, 200, 400)
+    modalities = (("text", "image"), ("text", "audio"), ("image", "audio"))
+    pairs = [
+        PairTable(mods, np.stack([np.arange(n), np.arange(n)], 1))
+        for mods, n in zip(modalities, sizes, strict=True)
+    ]
+    sampler = GroupSampler(latents, pairs, batch_size=70, seed=0, batching="proportional")
+    totals = np.zeros(3)
+    for _ in range(400):
+        counts = sampler.counts()
+        assert sum(counts) == 70  # the batch size is the global batch, not per table
+        totals += counts
+    np.testing.assert_allclose(totals / totals.sum(), np.array(sizes) / 700, atol=0.01)
+    assert [len(next(iter(g.values()))) for g in GroupSampler(latents, pairs, 5, 0).sample()] == [
+        5
+    ] * 3
+    with pytest.raises(ValueError, match="batching must be one of"):
+        TrainConfig(batching="mixed")
