@@ -6,7 +6,9 @@ Means and covariances (unbiased, divided by N - 1, as pytorch-fid's ``np.cov``) 
 float64 from streaming sufficient statistics (count, sum, sum of outer products), so memory does
 not grow with the number of samples. The trace of the matrix square root is computed as the sum
 of square roots of the eigenvalues of S_a^(1/2) S_b S_a^(1/2), a symmetric positive semi-definite
-matrix with the same eigenvalues as S_a S_b (negative round-off is clipped to zero).
+matrix with the same eigenvalues as S_a S_b (negative round-off is clipped to zero); with fewer
+samples than dimensions (a few hundred Inception features, and every bootstrap resample of
+them) the same trace comes exactly from the singular values of an N_a x N_b matrix instead.
 
 FID is this distance on Inception-v3 pool features in the paper benchmark (pytorch-fid convention)
 and on the image evaluator's features in the embedded benchmark. Not scaled (no x100).
@@ -113,9 +115,28 @@ def frechet_score(
 
 
 def _frechet_rows(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) + len(b) < a.shape[1]:
+        return frechet_from_rows_low_rank(a, b)
     return frechet_from_stats(
         a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
     )
+
+
+def frechet_from_rows_low_rank(a: np.ndarray, b: np.ndarray) -> float:
+    """The same distance from the rows, exactly, when there are fewer rows than dimensions.
+
+    With centred rows X_a, X_b and S = X^T X / (n - 1), the non-zero eigenvalues of S_a S_b are
+    those of C C^T with C = X_a X_b^T / sqrt((n_a - 1)(n_b - 1)), so tr (S_a S_b)^(1/2) is the
+    sum of C's singular values: an n_a x n_b problem instead of two D x D ones (FID's D = 2048
+    with a few hundred samples, and every bootstrap resample of them).
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    xa, xb = a - a.mean(0), b - b.mean(0)
+    scale = np.sqrt((len(a) - 1) * (len(b) - 1))
+    trace_sqrt = np.linalg.svd(xa @ xb.T / scale, compute_uv=False).sum()
+    diff = a.mean(0) - b.mean(0)
+    traces = (xa * xa).sum() / (len(a) - 1) + (xb * xb).sum() / (len(b) - 1)
+    return float(max(diff @ diff + traces - 2.0 * trace_sqrt, 0.0))
 
 
 class FrechetStats:

@@ -19,6 +19,7 @@ from metrics.fid import (
     FrechetStats,
     RankWarning,
     frechet_distance,
+    frechet_from_rows_low_rank,
     frechet_from_stats,
     frechet_score,
 )
@@ -110,6 +111,20 @@ def test_streaming_statistics_do_not_grow_with_samples():
     assert stats.total.shape == (5,) and stats.outer.shape == (5, 5) and stats.n == 4000
     np.testing.assert_allclose(mean, everything.mean(0), atol=1e-12)
     np.testing.assert_allclose(cov, np.cov(everything, rowvar=False), atol=1e-10)
+
+
+@pytest.mark.parametrize(("n_a", "n_b", "dim"), [(5, 7, 40), (3, 30, 50), (20, 12, 64)])
+def test_frechet_with_fewer_rows_than_dimensions_equals_the_covariance_formula(n_a, n_b, dim):
+    rng = np.random.default_rng(n_a)
+    a = rng.normal(size=(n_a, dim))
+    b = 1.5 * rng.normal(size=(n_b, dim)) + 0.3
+    full = frechet_from_stats(
+        a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+    )
+    assert frechet_from_rows_low_rank(a, b) == pytest.approx(full, rel=1e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert frechet_distance(a, b) == pytest.approx(full, rel=1e-7)  # takes the row route
 
 
 def test_frechet_refuses_bad_input_and_warns_about_rank():
