@@ -133,6 +133,11 @@ def cknna_score(
     resamples (each is an n x n computation); ``DEFAULT_RESAMPLES`` is {DEFAULT_RESAMPLES}.
     """
     a, b = _checked(feats_a, feats_b, k)
+    if len(a) < 3 * (k + 2):
+        raise MetricInputError(
+            f"a CKNNA interval with k={k} needs at least {3 * (k + 2)} items, got {len(a)}: a "
+            f"resample keeps about 63 % of them, and its kNN sets need more than {k + 1} items"
+        )
     rows = _subset(len(a), max_samples, seed)
     a, b = a[rows], b[rows]
     return bootstrap(

@@ -316,6 +316,10 @@ def test_cknna_refuses_unpaired_or_too_few_items_and_has_an_interval():
     b = a + 0.3 * rng.standard_normal((60, 4))
     score = cknna_score(a, b, resamples=20)
     assert score.low <= score.high and 0 < score.value < 1
+    # 20 items give CKNNA a value but too few for resamples that keep 63 % of them
+    assert 0 < cknna(a[:20], b[:20]) < 1
+    with pytest.raises(MetricInputError, match="interval with k=10 needs at least 36 items"):
+        cknna_score(a[:20], b[:20], resamples=20)
     metric = CKNNA()
     metric.update(a[:30], b[:30])
     metric.update(a[30:], b[30:])
