@@ -40,8 +40,18 @@ config.update(_resolved)
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/codecs.smk"
+
+
+if PAPER:
+
+    include: "workflow/rules/paper.smk"
+
+else:
+
+    include: "workflow/rules/data.smk"
+    include: "workflow/rules/codecs.smk"
+
+
 include: "workflow/rules/train.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/evaluate.smk"

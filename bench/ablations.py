@@ -261,9 +261,18 @@ def ia_fraction_rows(
         fits: percent kept -> the first seed's training folder (its fit.json has the pair count).
     """
     rows, cells = [], []
+    first = read_run(next(iter(runs.values()))[0])
+    columns = {  # the count columns need ground truth, which only the embedded world has
+        name: spec
+        for name, spec in IA_COLUMNS.items()
+        if any(
+            (r["metric"], r["source"], r["target"], r["attribute"]) == spec[1:]
+            for r in first[spec[0]][0]
+        )
+    }
     for percent in sorted(runs, key=int):
         fit = json.loads((Path(fits[percent]) / "fit.json").read_text())
-        row, cell = pooled_row(runs[percent], IA_COLUMNS, resamples)
+        row, cell = pooled_row(runs[percent], columns, resamples)
         pairs = str(fit["pairs"].get("image-audio", 0))
         rows.append({"I-A pairs (%)": str(percent), "I-A pairs": pairs, **row})
         cells.append(cell)

@@ -29,7 +29,9 @@ from bench.report_text import (
     FIGURE_TITLES,
     LEGEND,
     MAIN_TABLES,
+    PAPER_MAIN_TABLES,
     PAPER_NOTE,
+    STAND_IN_NOTE,
     SUMMARY,
     TABLE_INTRO,
     WALL_TIME_NOTE,
@@ -155,7 +157,8 @@ def build_report(
         methods: the scored methods, in table order, the codec ceiling last.
         n_items: test items per task in the galleries.
     """
-    main = table_blocks(MAIN_TABLES, files.results, files.paper)
+    tables = PAPER_MAIN_TABLES if provenance.benchmark == "paper" else MAIN_TABLES
+    main = table_blocks(tables, files.results, files.paper)
     ablations = table_blocks(ABLATION_TABLES, files.results, files.paper)
     sections = [
         Section("tables", "Tables", TABLE_INTRO, "tables", TablesBody(PAPER_NOTE, main)),
@@ -174,7 +177,7 @@ def build_report(
     return render(
         "report.html.j2",
         benchmark=provenance.benchmark,
-        summary=SUMMARY,
+        summary=f"{SUMMARY} {STAND_IN_NOTE}" if provenance.stand_ins else SUMMARY,
         facts=facts(provenance),
         wall_time_note=WALL_TIME_NOTE,
         sections=sections,

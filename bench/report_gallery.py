@@ -13,6 +13,7 @@ them out.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,13 @@ from bench.report_html import file_uri, png_uri, render_macro
 from bench.tables import label, read_rows
 from bench.tasks import TASKS, Task
 from flowbind.files import read_npz
+
+
+def _paper_task(key: str) -> Task:
+    from bench.paper.splits import paper_tasks
+
+    return paper_tasks()[key]
+
 
 FAMILIES = {
     "one-to-one": ("One-to-one", (1, 1)),
@@ -127,10 +135,37 @@ def condition_card(task: Task, data: Path, item: str, captions: dict[str, list[s
     return Card("card cond", "Condition", views)
 
 
+def paper_condition_card(task: Task, split, row: int) -> Card:
+    """The condition of a paper-benchmark item, read from its data set (no file of our own)."""
+    from bench.embedded.storage import write_png, write_wav
+    from bench.report_html import data_uri
+
+    item = split.items[row]
+    views = []
+    for source in task.sources:
+        if source == "text":
+            views.append(view("text", item.captions[0], ""))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"x{'.png' if source == 'image' else '.wav'}"
+            (write_png if source == "image" else write_wav)(path, split.view(source)[row])
+            mime = "image/png" if source == "image" else "audio/wav"
+            views.append(View(source, data_uri(path.read_bytes(), mime), f"condition {source}"))
+    return Card("card cond", "Condition", views)
+
+
 def task_items(
     task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
 ) -> list[Item]:
-    """The first ``n_items`` test items of ``task``: condition, then each method's output."""
+    """The first ``n_items`` test items of ``task``: condition, then each method's output.
+
+    ``data`` is the embedded benchmark's data folder, or for the paper benchmark the folder of
+    its split records (results/splits: no ground-truth attributes, the conditions come from the
+    data sets' own files).
+    """
+    paper_task = _paper_task(task.key)
+    if (data / f"{paper_task.split}.json").is_file():  # the paper benchmark's split records
+        return paper_task_items(paper_task, results, data, methods, n_items)
     folders = {m: results / "generate" / m / task.key for m in methods}
     manifests = {m: read_manifest(folders[m]) for m in methods}
     rows = {m: {r["id"]: i for i, r in enumerate(manifests[m])} for m in methods}
@@ -161,6 +196,30 @@ def task_items(
             cards.append(Card(klass, label(m), outputs, chips(correct[m], k, task)))
         truth = [(a, truths[item][a]) for a in ATTRIBUTE_NAMES]
         blocks.append(Item(task.name.replace("->", "→"), item, truth, cards))
+    return blocks
+
+
+def paper_task_items(
+    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
+) -> list[Item]:
+    """``task_items`` of the paper benchmark: conditions and outputs, no attribute chips."""
+    from bench.paper.splits import PaperSplit
+
+    split = PaperSplit(data / f"{task.split}.json")
+    folders = {m: results / "generate" / m / task.key for m in methods}
+    manifests = {m: read_manifest(folders[m]) for m in methods}
+    blocks = []
+    for row in range(min(n_items, len(split))):
+        cards = [paper_condition_card(task, split, row)]
+        for m in methods:
+            r = manifests[m][row]
+            outputs = [
+                view(t, r[t] if t == "text" else folders[m] / r[t], f"{label(m)} {t}")
+                for t in task.targets
+            ]
+            klass = "card ceiling" if m == "codec_ceiling" else "card"
+            cards.append(Card(klass, label(m), outputs, []))
+        blocks.append(Item(task.name.replace("->", "→"), split.ids[row], [], cards))
     return blocks
 
 

@@ -118,6 +118,7 @@ class Provenance:
     device: str
     date: str
     wall_times: dict[str, tuple[float, int]] = field(default_factory=dict)
+    stand_ins: bool = False  # tiny random weights and noise data (the paper_tiny config)
 
     @property
     def total_seconds(self) -> float:
@@ -127,9 +128,10 @@ class Provenance:
 def collect(config: Mapping[str, Any], basedir: str | Path, logs: str | Path) -> Provenance:
     """The provenance of a run from its validated config, the workflow's folder and its logs."""
     now = datetime.datetime.now(datetime.UTC)
+    paper = config.get("benchmark") == "paper"
     return Provenance(
         benchmark=str(config.get("benchmark", "")),
-        size=str(config.get("size", "")),
+        size="paper" if paper else str(config.get("size", "")),
         digest=config_digest(config),
         seeds=list(config.get("seeds", [])),
         methods=list(config.get("methods", [])),
@@ -138,4 +140,5 @@ def collect(config: Mapping[str, Any], basedir: str | Path, logs: str | Path) ->
         device=device(),
         date=now.strftime("%Y-%m-%d %H:%M UTC"),
         wall_times=stage_wall_times(logs),
+        stand_ins=paper and config.get("paper", {}).get("weights") == "tiny",
     )

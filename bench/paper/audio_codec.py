@@ -298,6 +298,16 @@ def _file_hashes(path: Path) -> dict[str, str]:
     return {str(p): sha256_file(p) for p in files}
 
 
+@torch.no_grad()
+def clap_embeddings(clap: ClapAudioEmbedder, audio: Sequence[Any], seed: int = 0) -> Tensor:
+    """LAION-CLAP audio embeddings (N, 512) float32 on the CPU of 48 kHz float32 waveforms,
+    called as the codec calls it (checked clips, numpy's RNG seeded for laion_clap's crops)."""
+    clips = _waveforms(audio)
+    with _numpy_seeded(seed):
+        emb = clap.get_audio_embedding_from_data(clips, use_tensor=True)
+    return torch.as_tensor(emb).float().cpu()
+
+
 class AudioCodec(PaperCodec):
     """CLAP + autoencoder encoder in, autoencoder decoder + AudioLDM out.
 

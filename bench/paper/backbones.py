@@ -221,6 +221,22 @@ VIEWS = {
 ALIASES = {"ais-image": "clip-image"}  # AIS's image side is CLIP ViT-B/32
 
 
+def reference_kinds(modalities: tuple[str, ...]) -> list[str]:
+    """The real-item features the tasks on a split of ``modalities`` compare with."""
+    has = set(modalities)
+    kinds = []
+    if "image" in has:
+        kinds += ["fid", *(["clip-image"] if has & {"text", "audio"} else [])]
+    if "audio" in has:
+        kinds += ["fad", *(["clap-audio"] if "text" in has else [])]
+        kinds += ["ais-audio"] if "image" in has else []
+    if "text" in has:
+        kinds += (["clip-text"] if "image" in has else []) + (
+            ["clap-text"] if "audio" in has else []
+        )
+    return kinds
+
+
 def items_digest(ids: Sequence[str], digests: Sequence[str] | None = None) -> str:
     """sha256 over the items' ids (and each item's own file digest when given), in order."""
     h = hashlib.sha256()

@@ -25,7 +25,7 @@ rule ablation_eval:
     """One-to-one tasks of one ablation run, generated and scored."""
     input:
         run="results/train/{method}/{variant}/seed{seed}",
-        latents=rules.encode.output,
+        latents=LATENT_FILES,
         codecs=CODEC_FILES,
         evaluators=EVALUATOR_FILES,
     output:
@@ -125,7 +125,7 @@ rule solver:
     """Quality against drift evaluations for each ODE solver, on FlowBind's main run."""
     input:
         run=main_run("flowbind"),
-        latents=rules.encode.output,
+        latents=LATENT_FILES,
         codecs=CODEC_FILES,
         evaluators=EVALUATOR_FILES,
     output:

@@ -1,28 +1,59 @@
 # Helpers shared by the rules: result paths and per-run settings of the checked config.
 import shutil
+import sys
 
 from bench.tables import METRIC_TABLES, table_tasks
 from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
 from bench.tasks import FAMILIES, TASKS
 
-if config["benchmark"] != "embedded":
-    raise WorkflowError(
-        "config benchmark 'paper' is reserved: its metric backbones exist (metrics.backbones) "
-        "but its codecs and data sets (bench.paper) are not wired into this workflow yet. "
-        "Use workflow/config/default.yaml (the embedded benchmark)."
+EMBEDDED = "results/embedded"
+PAPER = config["benchmark"] == "paper"
+PAPER_CODECS = "results/codecs"
+if PAPER:
+    # The paper benchmark: its codecs and data (bench.paper). Every missing weight file and
+    # data path is named in one message before any job runs; download_weights is exempt.
+    from bench.paper.preflight import missing, needed_entries, report as missing_report
+    from bench.paper.splits import (
+        SPLITS as PAPER_SPLITS,
+        TEST_SPLITS as PAPER_TEST_SPLITS,
     )
 
-EMBEDDED = "results/embedded"
-# The trained networks generation and scoring read; the scripts find the embedded benchmark folder from
-# these paths (<EMBEDDED>/<codecs|evaluators>/<name>/config.json). Jobs wait for these files,
-# not for the `codecs_ready` quality check, so generation overlaps the evaluators' training;
-# only the report needs quality.json.
-CODEC_FILES = expand(
-    f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
-)
-EVALUATOR_FILES = expand(
-    f"{EMBEDDED}/evaluators/{{name}}/config.json", name=TRAINED_EVALUATORS
-)
+    if "download_weights" not in sys.argv:  # the one target that must run without them
+        _missing = missing(config)
+        if _missing:
+            raise WorkflowError(missing_report(_missing))
+    TINY = config["paper"]["weights"] == "tiny"
+    TINY_INPUTS = ["results/tiny_inputs.json"] if TINY else []
+    LATENT_FILES = expand("results/latents/{split}.npz", split=PAPER_SPLITS)
+    # The extract and generate jobs wait for the codec parts the workflow makes itself.
+    CODEC_FILES = TINY_INPUTS + [
+        f"{PAPER_CODECS}/{name}"
+        for key, name in (
+            ("text_decoder", "text_decoder.pt"),
+            ("audio_autoencoder", "audio_autoencoder.pth"),
+        )
+        if config["paper"][key] == "trained"
+    ]
+    # Scoring waits for the real-item features of every test split.
+    EVALUATOR_FILES = expand(
+        "results/reference/{split}/ready.json", split=PAPER_TEST_SPLITS
+    )
+    DATA_FILES = expand("results/splits/{split}.json", split=PAPER_SPLITS)
+    QUALITY_FILES = []
+else:
+    LATENT_FILES = expand("results/latents/{split}.npz", split=LATENT_SPLITS)
+    # The trained networks generation and scoring read; the scripts find the embedded
+    # benchmark folder from these paths (<EMBEDDED>/<codecs|evaluators>/<name>/config.json).
+    # Jobs wait for these files, not for the `codecs_ready` quality check, so generation
+    # overlaps the evaluators' training; only the report needs quality.json.
+    CODEC_FILES = expand(
+        f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=CODEC_MODALITIES
+    )
+    EVALUATOR_FILES = expand(
+        f"{EMBEDDED}/evaluators/{{name}}/config.json", name=TRAINED_EVALUATORS
+    )
+    DATA_FILES = [f"{EMBEDDED}/data/dataset.json"]
+    QUALITY_FILES = [f"{EMBEDDED}/quality.json"]
 MAIN_SEED = config["seeds"][0]
 ONE_TO_ONE = list(FAMILIES["one_to_one"])
 SCORED = config["methods"] + ["codec_ceiling"]
@@ -79,9 +110,9 @@ def main_run(method):
 
 def generation_input(wildcards):
     if wildcards.method == "codec_ceiling":
-        return {"latents": rules.encode.output, "codecs": CODEC_FILES}
+        return {"latents": LATENT_FILES, "codecs": CODEC_FILES}
     return {
-        "latents": rules.encode.output,
+        "latents": LATENT_FILES,
         "codecs": CODEC_FILES,
         "run": main_run(wildcards.method),
     }

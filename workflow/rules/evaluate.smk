@@ -26,7 +26,7 @@ for group, group_tasks in TASK_GROUPS.items():
 rule cknna:
     """CKNNA of encoder latents and of FlowBind's shared anchors (Table 5)."""
     input:
-        latents=rules.encode.output,
+        latents=LATENT_FILES,
         run=main_run("flowbind"),
     output:
         "results/evaluate/flowbind/cknna.json",

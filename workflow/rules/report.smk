@@ -3,7 +3,7 @@ rule report_figures:
     input:
         runs=[main_run(m) for m in config["methods"]],
         flowbind=main_run("flowbind"),
-        latents=rules.encode.output,
+        latents=LATENT_FILES,
         codecs=CODEC_FILES,
     output:
         loss=[
@@ -49,8 +49,8 @@ rule report:
         generated=expand(
             "results/generate/{method}/{task}/manifest.csv", method=SCORED, task=TASKS
         ),
-        data=rules.data.output.manifest,
-        quality=rules.codecs_ready.output,
+        data=DATA_FILES,
+        quality=QUALITY_FILES,
         paper=expand(f"{workflow.basedir}/results/paper/table{{n}}.csv", n=range(1, 9)),
     output:
         html=report("results/report.html", category="Report", labels={"page": "report"}),

@@ -6,7 +6,7 @@ rule train:
     is copied to the output atomically (bench.train_run).
     """
     input:
-        latents=rules.encode.output,
+        latents=LATENT_FILES,
     output:
         run=directory("results/train/{method}/{variant}/seed{seed}"),
     log:

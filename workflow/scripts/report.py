@@ -11,7 +11,7 @@ basedir = Path(sm.scriptdir).parents[1]  # the workflow's base dir: its git comm
 with job(sm.log[0]):
     files = ReportFiles(
         results=Path(sm.output.html).parent,
-        data=Path(sm.input.data).parent,
+        data=Path(sm.input.data[0]).parent,
         paper=Path(sm.input.paper[0]).parent,
         losses=dict(zip(sm.params.trained, map(Path, sm.input.losses), strict=True)),
         figures={
