@@ -233,6 +233,14 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA)
         for name in filled.get("baselines", {})
         if name not in METHODS
     ]
+    if "flowbind_released" in filled["methods"] and (
+        filled["benchmark"] != "paper" or filled["latent_dim"] != 768
+    ):
+        i = filled["methods"].index("flowbind_released")
+        problems.append(
+            f"  methods[{i}]: 'flowbind_released' (the authors' released weights) needs the "
+            "paper benchmark's 768-d latents: use it with benchmark: paper and latent_dim: 768"
+        )
     if filled["train"]["checkpoint_every"] % filled["train"]["log_every"]:
         problems.append(
             "  train.checkpoint_every: must be a multiple of "
@@ -248,6 +256,15 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA)
     if problems:
         raise ConfigError("invalid workflow configuration:\n" + "\n".join(problems))
     return _sorted(filled)
+
+
+def dry_run(argv: Sequence[str]) -> bool:
+    """Whether a snakemake command line only plans (-n, --dry-run, or -n among short flags)."""
+    flags = [a for a in argv if a.startswith("-") and not a.startswith("--") and a[1:].isalpha()]
+    return any(a in ("--dry-run", "--dryrun") for a in argv) or any("n" in f for f in flags)
+
+
+PAPER_LARGEST_TEST = 30_000
 
 
 def memory_estimates(config: Mapping[str, Any]) -> dict[str, int]:
@@ -273,7 +290,8 @@ def memory_estimates(config: Mapping[str, Any]) -> dict[str, int]:
     params = modalities * (2 * d * h + depth * 11 * h * h + 3 * d * he + blocks * 2 * he * he)
     # One minibatch per pair table (bench.embedded.build.PAIR_SPLITS) each step.
     activations = config["train"]["batch_size"] * len(PAIR_SPLITS) * (depth * 4 * h + d)
-    n_test = SIZES[config["size"]].test
+    # the largest test split: the embedded size's, or the paper's MSCOCO-30k
+    n_test = PAPER_LARGEST_TEST if config["benchmark"] == "paper" else SIZES[config["size"]].test
     return {
         TRAINING_MEMORY_KEYS: 4 * (4 * params + activations),
         "evaluation.bootstrap_resamples": 16 * config["evaluation"]["bootstrap_resamples"] * n_test,

@@ -240,3 +240,21 @@ def test_released_method_names_a_missing_file(tmp_path, monkeypatch):
         "flowbind-model",
         "flowbind-config",
     ]
+
+
+def test_the_workflow_accepts_the_released_method_only_on_the_paper_benchmark():
+    from bench.config import ConfigError, validate_config
+
+    root = Path(__file__).resolve().parents[1]
+    schema = root / "workflow" / "schemas" / "config.schema.yaml"
+    with pytest.raises(ConfigError, match="'flowbind_released' .* needs the paper benchmark"):
+        validate_config({"methods": ["flowbind", "flowbind_released"]}, schema)
+    paper = {"benchmark": "paper", "latent_dim": 768, "methods": ["flowbind_released"]}
+    filled = validate_config(
+        {**paper, "baselines": {"flowbind_released": {"stats": "fitted"}}}, schema
+    )
+    assert filled["baselines"]["flowbind_released"] == {
+        "checkpoint": "registry",
+        "config": "registry",
+        "stats": "fitted",
+    }

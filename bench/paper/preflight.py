@@ -70,11 +70,24 @@ def missing_data(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def missing_clap_files() -> list[str]:
+    """The Hugging Face files laion_clap loads at import (the audio codec and CLAP score)."""
+    from metrics.backbones.clap import _HUB_PREPARE, missing_clap_hub_files
+
+    files = missing_clap_hub_files()
+    if not files:
+        return []
+    return [
+        "Hugging Face files LAION-CLAP reads when it is imported (tokenizers and roberta-base):"
+        "\n    " + "\n    ".join(files) + f"\n  On a machine with internet:\n    {_HUB_PREPARE}"
+    ]
+
+
 def missing(config: Mapping[str, Any]) -> list[str]:
     """Every missing weight file, model folder and data path of a paper run (empty: none)."""
     if config["paper"]["weights"] == "tiny":
         return []  # the workflow builds the tiny codecs and data itself
-    return missing_weights(needed_entries(config)) + missing_data(config)
+    return missing_weights(needed_entries(config)) + missing_clap_files() + missing_data(config)
 
 
 def report(problems: list[str]) -> str:

@@ -5,6 +5,7 @@ import sys
 from bench.tables import METRIC_TABLES, table_tasks
 from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
 from bench.tasks import FAMILIES, TASKS
+from bench.config import dry_run
 
 EMBEDDED = "results/embedded"
 PAPER = config["benchmark"] == "paper"
@@ -20,7 +21,9 @@ if PAPER:
 
     if "download_weights" not in sys.argv:  # the one target that must run without them
         _missing = missing(config)
-        if _missing:
+        if _missing and dry_run(sys.argv):  # planning runs nothing: say it, then plan
+            print(f"WARNING: {missing_report(_missing)}", file=sys.stderr)
+        elif _missing:
             raise WorkflowError(missing_report(_missing))
     TINY = config["paper"]["weights"] == "tiny"
     TINY_INPUTS = ["results/tiny_inputs.json"] if TINY else []
