@@ -28,6 +28,11 @@ STAGE_ORDER = (
     "evaluator",
     "quality",
     "encode",
+    "tiny_inputs",
+    "text_decoder",
+    "audio_autoencoder",
+    "extract",
+    "reference",
     "train",
     "generate",
     "evaluate",
@@ -86,7 +91,11 @@ def device() -> str:
 
 def stage_of(log: Path, logs: Path) -> str:
     parts = log.relative_to(logs).parts
-    return parts[0] if len(parts) > 1 else log.stem.split("_", 1)[0]
+    if len(parts) > 1:
+        return parts[0]
+    # one-job stages are named by their log (the paper's text_decoder.log); the embedded
+    # codec_<modality>.log and evaluator_<name>.log by their prefix
+    return log.stem if log.stem in STAGE_ORDER else log.stem.split("_", 1)[0]
 
 
 def stage_wall_times(logs: str | Path) -> dict[str, tuple[float, int]]:
