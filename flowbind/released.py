@@ -45,21 +45,33 @@ PUBLIC_TIME_FEATURES = 256  # MLPFlow(time_embed_dim=256)
 PUBLIC_PRIOR = "explicit_residual"
 PUBLIC_T_COND = "adaln"
 
+# (public key prefix, FlowBind key prefix); "{n}" stands for a block's index
 _DRIFT_KEYS = (
-    (r"time_embed\.(0|2)\.", r"time_embed.mlp.\1."),
-    (r"input_proj\.", r"input_proj."),
-    (r"res_blocks\.(\d+)\.mlp\.fc1\.", r"blocks.\1.mlp.0."),
-    (r"res_blocks\.(\d+)\.mlp\.fc2\.", r"blocks.\1.mlp.3."),
-    (r"res_blocks\.(\d+)\.adaLN_modulation\.1\.", r"blocks.\1.modulation.1."),
-    (r"out\.", r"output_proj."),
+    ("time_embed.{n}.", "time_embed.mlp.{n}."),
+    ("input_proj.", "input_proj."),
+    ("res_blocks.{n}.mlp.fc1.", "blocks.{n}.mlp.0."),
+    ("res_blocks.{n}.mlp.fc2.", "blocks.{n}.mlp.3."),
+    ("res_blocks.{n}.adaLN_modulation.1.", "blocks.{n}.modulation.1."),
+    ("out.", "output_proj."),
 )
-_HEAD_KEYS = (
-    (r"logvar\.(\d+)\.in_layers\.0\.", r"net.\1.net.0."),
-    (r"logvar\.(\d+)\.in_layers\.2\.", r"net.\1.net.2."),
-    (r"logvar\.(\d+)\.out_layers\.0\.", r"net.\1.net.3."),
-    (r"logvar\.(\d+)\.out_layers\.3\.", r"net.\1.net.6."),
-    (r"logvar\.(\d+)\.", r"net.\1."),
+_HEAD_KEYS = (  # the longer prefixes first: "logvar.{n}." alone would match them all
+    ("logvar.{n}.in_layers.0.", "net.{n}.net.0."),
+    ("logvar.{n}.in_layers.2.", "net.{n}.net.2."),
+    ("logvar.{n}.out_layers.0.", "net.{n}.net.3."),
+    ("logvar.{n}.out_layers.3.", "net.{n}.net.6."),
+    ("logvar.{n}.", "net.{n}."),
 )
+
+
+def _rules(pairs: tuple[tuple[str, str], ...], inverse: bool = False) -> list[tuple[str, str]]:
+    """(regex, replacement) of each prefix pair, public -> FlowBind or, inverse, back."""
+    rules = []
+    for source, target in pairs:
+        if inverse:
+            source, target = target, source
+        pattern = re.escape(source).replace(re.escape("{n}"), r"(\d+)")
+        rules.append((pattern, target.replace("{n}", r"\1")))
+    return rules
 
 
 class PublicFormatError(ValueError):
@@ -145,7 +157,7 @@ def read_public_stats(path: str | Path) -> Tensor:
     return value
 
 
-def _rename(key: str, rules: tuple[tuple[str, str], ...]) -> str | None:
+def _rename(key: str, rules: list[tuple[str, str]]) -> str | None:
     for pattern, replacement in rules:
         if re.match(pattern, key):
             return re.sub(f"^{pattern}", replacement, key)
@@ -164,10 +176,10 @@ def from_public_state(public: Mapping[str, Mapping[str, Tensor]]) -> dict[str, T
         for key, value in state.items():
             key = key.removeprefix("module.")  # a DDP-wrapped save
             if key.startswith("logvar."):
-                mapped = _rename(key, _HEAD_KEYS)
+                mapped = _rename(key, _rules(_HEAD_KEYS))
                 prefix = f"anchor_encoder.heads.{modality}."
             else:
-                mapped = _rename(key, _DRIFT_KEYS)
+                mapped = _rename(key, _rules(_DRIFT_KEYS))
                 prefix = f"drifts.{modality}."
             if mapped is None:
                 unknown.append(f"{modality}: {key}")
@@ -180,21 +192,7 @@ def from_public_state(public: Mapping[str, Mapping[str, Tensor]]) -> dict[str, T
 
 def to_public_state(model: torch.nn.Module) -> dict[str, dict[str, Tensor]]:
     """The inverse of ``from_public_state``: per-modality dicts in the public key layout."""
-    inverse_drift = (
-        (r"time_embed\.mlp\.(0|2)\.", r"time_embed.\1."),
-        (r"input_proj\.", r"input_proj."),
-        (r"blocks\.(\d+)\.mlp\.0\.", r"res_blocks.\1.mlp.fc1."),
-        (r"blocks\.(\d+)\.mlp\.3\.", r"res_blocks.\1.mlp.fc2."),
-        (r"blocks\.(\d+)\.modulation\.1\.", r"res_blocks.\1.adaLN_modulation.1."),
-        (r"output_proj\.", r"out."),
-    )
-    inverse_head = (
-        (r"net\.(\d+)\.net\.0\.", r"logvar.\1.in_layers.0."),
-        (r"net\.(\d+)\.net\.2\.", r"logvar.\1.in_layers.2."),
-        (r"net\.(\d+)\.net\.3\.", r"logvar.\1.out_layers.0."),
-        (r"net\.(\d+)\.net\.6\.", r"logvar.\1.out_layers.3."),
-        (r"net\.(\d+)\.", r"logvar.\1."),
-    )
+    inverse_drift, inverse_head = _rules(_DRIFT_KEYS, True), _rules(_HEAD_KEYS, True)
     out: dict[str, dict[str, Tensor]] = {}
     for key, value in model.state_dict().items():
         parts = key.split(".")

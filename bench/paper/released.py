@@ -29,7 +29,7 @@ from typing import Any
 
 from flowbind.checkpoint import save_model
 from flowbind.data import Latents, PairTable
-from flowbind.method import FitReport, FlowBindMethod, _device_name
+from flowbind.method import FitReport, FlowBindMethod
 from flowbind.model import FlowBind
 from flowbind.released import (
     PublicFormatError,
@@ -38,7 +38,6 @@ from flowbind.released import (
     read_public_checkpoint,
     read_public_stats,
 )
-from flowbind.training import resolve_device
 from metrics.backbones.registry import checked_path
 
 MODALITIES = ("text", "image", "audio")
@@ -117,17 +116,8 @@ class FlowBindReleasedMethod(FlowBindMethod):
         self.model = model.eval()
         save_model(self.model, out_dir / "model")
         self.write_meta(out_dir)
-        return FitReport(
-            method=self.name,
-            parameters=self.num_parameters(),
-            wall_time_s=round(time.perf_counter() - start, 2),
-            device=_device_name(resolve_device(self.train_config.device)),
-            steps=0,  # loaded, not trained here
-            batch_size=self.train_config.batch_size,
-            stages=0,
-            joint=True,
-            pairs={},
-        )
+        # loaded, not trained here: no steps, stages or training pairs of its own
+        return self.report([], time.perf_counter() - start, steps=0, stages=0)
 
     @classmethod
     def files_needed(cls, options: Mapping[str, Any] | None = None) -> list[str]:
