@@ -84,8 +84,11 @@ def test_latent_store_and_split_record(tmp_path, coco, codecs):
     split = PaperSplit(out["record"])
     assert split.ids == expected["test_ids"]
     assert split.references == [list(c) for c in expected["test_captions"]]
-    images = split.image
+    images = split.image  # read from the files on access, none kept in memory
     assert len(images) == 3 and images[0].dtype == np.uint8 and images[0].shape[2] == 3
+    np.testing.assert_array_equal(images[1:][0], images[1])
+    with pytest.raises(ValueError, match="has no audio"):
+        split.view("audio")
     assert paper_tasks()["t2i"].split == "test_t2i" and paper_tasks()["i2t"].split == "test_ti"
 
 

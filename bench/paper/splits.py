@@ -122,6 +122,27 @@ def write_split(path: str | Path, name: str, items: Sequence[Item], bad: Sequenc
         tmp.write_text(json.dumps(record, indent=1))
 
 
+class LazyItems(Sequence):
+    """The real items of one modality, read from their files on each access (nothing kept):
+    30,000 COCO images would not fit in memory, and the metrics read them in batches."""
+
+    def __init__(self, items: Sequence[Item], load: Any) -> None:
+        self._items, self._load = list(items), load
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._load(i) for i in self._items[index]]
+        return self._load(self._items[index])
+
+
+def _scored_audio(item: Item) -> np.ndarray:
+    """An item's audio as the metrics compare it: int16 at 16 kHz."""
+    return (np.clip(load_audio(item, SCORED_RATE), -1, 1) * 32767).round().astype(np.int16)
+
+
 class PaperSplit:
     """A test split as the metrics read it (the embedded ``Split``'s interface, lazily).
 
@@ -143,7 +164,6 @@ class PaperSplit:
         self.ids = [i.id for i in self.items]
         self.references = [list(i.captions) for i in self.items]
         self.attributes: dict[str, np.ndarray] = {}
-        self._loaded: dict[str, list[Any]] = {}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -152,25 +172,20 @@ class PaperSplit:
     def captions(self) -> list[str]:
         return [r[0] for r in self.references]
 
-    def view(self, modality: str) -> list[Any]:
+    def view(self, modality: str) -> Sequence[Any]:
+        """The items of one modality: captions, or images / audio read on access."""
         if modality == "text":
             return self.captions
-        if modality not in self._loaded:
-            if modality == "image":
-                self._loaded[modality] = [load_image(i) for i in self.items]
-            else:
-                self._loaded[modality] = [
-                    (np.clip(load_audio(i, SCORED_RATE), -1, 1) * 32767).round().astype(np.int16)
-                    for i in self.items
-                ]
-        return self._loaded[modality]
+        if modality not in self.modalities:
+            raise ValueError(f"split {self.name} has no {modality} (it has {self.modalities})")
+        return LazyItems(self.items, load_image if modality == "image" else _scored_audio)
 
     @property
-    def image(self) -> list[Any]:
+    def image(self) -> Sequence[Any]:
         return self.view("image")
 
     @property
-    def audio(self) -> list[Any]:
+    def audio(self) -> Sequence[Any]:
         return self.view("audio")
 
     def digests(self, modality: str) -> list[str]:
