@@ -81,6 +81,18 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
+def extract_inputs(wildcards):
+    """What one split's extraction waits for: the codec parts the workflow makes, the tiny
+    inputs, and for the triplets the images the triplet_images rule makes."""
+    inputs = TINY_INPUTS + CODEC_FILES
+    if (
+        wildcards.split == "test_triplet"
+        and config["paper"]["triplet_images"] == "generate"
+    ):
+        inputs = inputs + ["results/triplet_images.json"]
+    return inputs
+
+
 def table_evaluations(wildcards):
     """The evaluation records a metric table is built from: its columns' tasks, every method."""
     tasks = table_tasks(METRIC_TABLES[wildcards.table])

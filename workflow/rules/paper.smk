@@ -57,13 +57,29 @@ rule audio_autoencoder:
         "../scripts/audio_autoencoder.py"
 
 
+rule triplet_images:
+    """The triplet test set's images: FLUX.1-schnell from each AudioCaps test caption, into
+    the triplets' image folder (paper.triplet_images: generate); made ones are kept."""
+    output:
+        "results/triplet_images.json",
+    log:
+        "results/logs/triplet_images.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        gpu=GPU_JOBS,
+    params:
+        seed=config["data_seed"],
+    script:
+        "../scripts/triplet_images.py"
+
+
 rule extract:
     """One split's latents (results/latents/<split>.npz) and record of its items
     (results/splits/<split>.json), batched and sharded; a rerun resumes from its shards in
     results/extract/<split>/, which Snakemake leaves alone."""
     input:
-        TINY_INPUTS,
-        CODEC_FILES,
+        extract_inputs,
     output:
         latents="results/latents/{split}.npz",
         record="results/splits/{split}.json",

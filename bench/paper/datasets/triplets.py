@@ -1,10 +1,11 @@
 """The paper's triplet test set: AudioCaps test clips, each with an image made from its caption.
 
-The images are generated beforehand by FLUX.1-schnell from each clip's caption (a separate
-step, not here) into ``<image_dir>/<youtube_id>.png``; this adapter pairs them with the AudioCaps
-test split. Items keep the AudioCaps ids (``ac_<youtube_id>``), all five captions and the
-audio, and add the image: the many-to-one and one-to-many tasks are scored on them. A clip
-whose image is missing is a bad item like any missing media file.
+The images are generated beforehand by FLUX.1-schnell from each clip's caption (the workflow's
+``triplet_images`` rule, bench.paper.triplet_images) into ``<image_dir>/<youtube_id>.png``;
+this adapter pairs them with the AudioCaps test split. Items keep the AudioCaps ids
+(``ac_<youtube_id>``), all five captions and the audio, and add the image: the many-to-one and
+one-to-many tasks are scored on them. A clip whose image is missing is a bad item like any
+missing media file.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ class Triplets(PaperDataset):
             )
             for clip in self.audiocaps.items("test")
         ]
+
+    def image_targets(self) -> list[tuple[str, Path]]:
+        """(caption, image path) of every test clip, the images not checked: what the
+        generation step makes (bench.paper.triplet_images)."""
+        return [(item.captions[0], Path(item.image)) for item in self._items("test")]
 
     def describe(self) -> dict:
         """Name, root and options, for provenance records."""
