@@ -52,16 +52,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def codec() -> audio_codec.AudioCodec:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("TRANSFORMERS_OFFLINE", "1")
-        return tiny_audio_codec(seed=0, steps=2, batch_size=2)
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    return tiny_audio_codec(seed=0, steps=2, batch_size=2)
 
 
 def _clips() -> list[np.ndarray]:

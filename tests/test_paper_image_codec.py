@@ -30,14 +30,6 @@ from bench.paper.image_codec import (  # noqa: E402
 from metrics.backbones.clip import CLIP_MEAN, CLIP_STD, read_openai_clip_state  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _offline():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("TRANSFORMERS_OFFLINE", "1")
-        yield
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> tuple[Path, ImageCodec]:
     """The tiny codec, also written to a folder for load_image_codec."""

@@ -37,15 +37,6 @@ CAPTIONS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _offline():
-    """Nothing may reach the Hugging Face hub (the loaders also pass local_files_only)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("TRANSFORMERS_OFFLINE", "1")
-        yield
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("tiny_text")
