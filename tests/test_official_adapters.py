@@ -14,12 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from baselines.official.codi import MODULE, PAD_SECONDS, WEIGHTS, CoDiAdapter
 from baselines.official.common import BaselineUnavailableError, UnsupportedTaskError
 from baselines.official.omniflow import OmniFlowAdapter
-from bench.embedded.storage import read_wav
 from bench.generate import read_outputs, write_decoded, write_outputs
 from bench.tasks import TASKS, get_task
 
@@ -36,54 +34,33 @@ ONE_TO_ONE = tuple(AUTHORS)
 ARGS = ("task", "height", "width", "cfg_mode", "add_token_embed", "guidance_scale")
 
 
-class FakeOmniFlowPipeline:
-    """Stand-in for omniflow.OmniFlowPipeline: same names, canned outputs."""
-
-    def __init__(self, path: str, device: str):
-        self.loaded_with, self.cfg_mode, self.calls = (path, device), "old", []
-
-    @staticmethod
-    def load_pretrained(path, device="cuda", weight_dtype=None, load_ema=False):
-        return FakeOmniFlowPipeline(path, device)
-
-    def __call__(
-        self,
-        prompt=None,
-        height=None,
-        width=None,
-        num_inference_steps=28,
-        guidance_scale=7.0,
-        add_token_embed=False,
-        task="t2i",
-        input_img=None,
-        input_aud=None,
-    ):
-        assert task in ONE_TO_ONE, f"released __call__ rejects {task}"
-        call = {k: v for k, v in locals().items() if k != "self"} | {"cfg_mode": self.cfg_mode}
-        if input_aud is not None:  # read while the adapter's file exists
-            call["audio"] = read_wav(Path(input_aud))
-        self.calls.append(call)
-        if task in ("t2i", "a2i"):
-            return types.SimpleNamespace(images=[Image.new("RGB", (512, 512), (200, 10, 10))])
-        if task in ("i2t", "a2t"):
-            return [f"<s> caption {len(self.calls)} </s>[PAD]"], ["unconditional"]
-        return np.zeros((1, 1, 1024, 64), np.float32), None
+STANDINS = Path(__file__).parent / "standins"  # the official packages' stand-ins (README there)
 
 
-def fake_vocoder(spec: np.ndarray) -> tuple[np.ndarray, int]:
-    """A constant 0.25 clip at 22.05 kHz, so resampling to 16 kHz is checkable."""
-    assert spec.shape == (1024, 64)
-    return np.full(int(22_050 * 10.24), 0.25), 22_050
+@pytest.fixture(autouse=True)
+def fresh_imports(monkeypatch):
+    """Each test imports the stand-ins afresh, and leaves sys.path and sys.modules as it found
+    them."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    ours = ("omniflow", "core", "standin_vocoder")
+    before = {n for n in sys.modules if n.split(".")[0] in ours}
+    for name in before:
+        monkeypatch.delitem(sys.modules, name)
+    yield
+    for name in [n for n in sys.modules if n.split(".")[0] in ours]:
+        del sys.modules[name]
 
 
 @pytest.fixture
-def omniflow(tmp_path, monkeypatch) -> OmniFlowAdapter:
-    module = types.ModuleType("omniflow")
-    module.OmniFlowPipeline = FakeOmniFlowPipeline
-    monkeypatch.setitem(sys.modules, "omniflow", module)
+def omniflow(tmp_path) -> OmniFlowAdapter:
     (tmp_path / "ckpt" / "transformer").mkdir(parents=True)
     (tmp_path / "ckpt" / "transformer" / "diffusion_pytorch_model.bin").touch()
-    return OmniFlowAdapter(checkpoint=tmp_path / "ckpt", device="cpu", vocoder=fake_vocoder)
+    return OmniFlowAdapter(
+        checkpoint=tmp_path / "ckpt",
+        device="cpu",
+        vocoder="standin_vocoder:vocode",
+        repo_dir=STANDINS / "omniflow",
+    )
 
 
 def check_layout(folder: Path, key: str) -> dict[str, Any]:
@@ -138,52 +115,18 @@ def test_omniflow_refuses_tasks_it_lacks(omniflow, key):
 
 
 def test_omniflow_unreleased_tasks_reach_the_pipeline_under_their_names(omniflow):
-    omniflow = OmniFlowAdapter(omniflow.checkpoint, "cpu", fake_vocoder, unreleased_tasks=True)
+    omniflow = OmniFlowAdapter(
+        omniflow.checkpoint, "cpu", omniflow.vocoder, True, repo_dir=omniflow.repo_dir
+    )
     with pytest.raises(AssertionError, match="rejects at2i"):
         omniflow.generate("ta2i", SOURCES, IDS)
 
 
-class FakeCoDiModule:
-    """Stand-in for CoDi's core.models.model_module_infer.model_module."""
-
-    def __init__(self, data_dir="pretrained", pth=("CoDi_encoders.pth",), fp16=False):
-        self.loaded_with, self.calls = (data_dir, pth, fp16), []
-
-    def to(self, device):
-        self.device = device
-        return self
-
-    def eval(self):
-        return self
-
-    def inference(
-        self,
-        xtype=(),
-        condition=(),
-        condition_types=(),
-        n_samples=1,
-        mix_weight=None,
-        image_size=256,
-        ddim_steps=50,
-        scale=7.5,
-        num_frames=8,
-    ):
-        call = {k: v for k, v in locals().items() if k != "self"}
-        self.calls.append(call)
-        outputs = {
-            "image": [Image.new("RGB", (image_size, image_size), (10, 200, 10))] * n_samples,
-            "text": [f"caption {len(self.calls)}"] * n_samples,
-            "audio": np.full((n_samples, 1, 163_840), -0.5, np.float32),
-        }
-        return [outputs[x] for x in xtype]
-
-
 @pytest.fixture
-def codi(tmp_path, monkeypatch) -> CoDiAdapter:
-    monkeypatch.setitem(sys.modules, MODULE, types.SimpleNamespace(model_module=FakeCoDiModule))
+def codi(tmp_path) -> CoDiAdapter:
     for name in WEIGHTS:
         (tmp_path / name).touch()
-    return CoDiAdapter(checkpoint_dir=tmp_path, device="cpu")
+    return CoDiAdapter(repo_dir=STANDINS / "codi", checkpoint_dir=tmp_path, device="cpu")
 
 
 @pytest.mark.parametrize("key", list(TASKS))
@@ -247,3 +190,73 @@ def test_write_outputs_is_write_decoded_plus_latents(tmp_path):
     for name in ("text.json", "manifest.csv"):
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
     assert (tmp_path / "a" / "latents.npz").is_file()
+
+
+# -- the workflow's side: registry, up-front check, unsupported tasks, native sizes ----------
+
+
+def test_locate_finds_package_and_weights_without_importing(codi, omniflow, tmp_path):
+    assert codi.unavailable() is None and omniflow.unavailable() is None
+    assert "core" not in sys.modules and "omniflow" not in sys.modules  # found, not imported
+    codi.repo_dir = tmp_path / "empty-clone"
+    assert "core/models/model_module_infer.py" in codi.unavailable()
+    omniflow.checkpoint = tmp_path / "nowhere"
+    assert "diffusion_pytorch_model.bin is missing" in omniflow.unavailable()
+
+
+def test_the_config_names_released_models_and_the_check_lists_what_is_missing(tmp_path):
+    from bench.methods import build_adapter, unavailable_official
+
+    options = {"repo_dir": str(STANDINS / "codi"), "checkpoint_dir": str(tmp_path)}
+    adapter = build_adapter("codi_official", options, fixed_size=False)
+    assert isinstance(adapter, CoDiAdapter) and adapter.image_size is None
+    assert adapter.audio_length is None and adapter.checkpoint_dir == tmp_path
+    config = {
+        "methods": ["flowbind", "codi_official", "omniflow_official"],
+        "baselines": {"codi_official": options},
+    }
+    problems = unavailable_official(config)
+    assert len(problems) == 2  # CoDi's weights; OmniFlow's package (installed nowhere)
+    assert "CoDi weights" in problems[0] and "baselines.codi_official" in problems[0]
+    assert "pip install -e OmniFlows" in problems[1]
+    for name in WEIGHTS:
+        (tmp_path / name).touch()
+    assert len(unavailable_official(config)) == 1
+
+
+def test_a_task_without_a_call_is_marked_and_its_folder_refused(omniflow, tmp_path):
+    from bench.embedded.storage import DatasetError
+    from bench.generate import generate_official, unsupported_reason
+
+    task = get_task("ti2a")
+    folder = generate_official(omniflow, task, split=None, folder=tmp_path / "ti2a")
+    assert unsupported_reason(folder) == "its __call__ has no it2a denoising branch"
+    assert omniflow._model is None  # nothing was loaded for it
+    with pytest.raises(DatasetError, match=r"cannot run \(T\+I\)->A"):
+        read_outputs(folder, task)
+    assert unsupported_reason(tmp_path) is None
+
+
+def test_paper_splits_keep_the_models_own_sizes(codi, tmp_path):
+    """On the paper benchmark, outputs keep CoDi's 256 px and 10.24 s; the task's own split
+    (T->I: test_t2i) goes to the manifest, and images of any size are read on access."""
+    import dataclasses
+
+    class LazySplit:  # PaperSplit's interface: modalities, ids, captions, lazily read media
+        modalities = ("text", "image")
+        ids = IDS
+        captions = SOURCES["text"]
+        image = [np.zeros((300, 200, 3), np.uint8), np.zeros((90, 120, 3), np.uint8)]
+
+    from bench.generate import generate_official
+
+    codi.image_size = codi.audio_length = None
+    task = dataclasses.replace(get_task("t2i"), split="test_t2i")
+    generate_official(codi, task, LazySplit(), tmp_path / "t2i")
+    out = read_outputs(tmp_path / "t2i", task, IDS, fixed_size=False)
+    assert [im.shape for im in out["image"]] == [(256, 256, 3)] * 2
+    generate_official(codi, get_task("i2a"), LazySplit(), tmp_path / "i2a")
+    waves = read_outputs(tmp_path / "i2a", get_task("i2a"), IDS, fixed_size=False)["audio"]
+    assert [len(w) for w in waves] == [163_840] * 2
+    conditions = [c["condition"][0] for c in codi.load().calls[-2:]]
+    assert [im.size for im in conditions] == [(200, 300), (120, 90)]  # sources as they are

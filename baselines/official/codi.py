@@ -30,15 +30,13 @@ plumbing against a stand-in module, never the official model.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from baselines.official.common import BaselineUnavailableError, OfficialAdapter, pcm_to_float
+from baselines.official.common import OfficialAdapter, pcm_to_float
 from bench.embedded.audio import N_SAMPLES, SAMPLE_RATE
 from bench.embedded.images import IMAGE_SIZE
 from bench.tasks import TASKS, Task
@@ -76,6 +74,8 @@ class CoDiAdapter(OfficialAdapter):
     """
 
     method = "codi_official"
+    package = MODULE
+    install = INSTALL
     calls = CALLS
 
     def __init__(
@@ -92,31 +92,22 @@ class CoDiAdapter(OfficialAdapter):
         image_size: int | None = IMAGE_SIZE,
         audio_length: int | None = N_SAMPLES,
     ):
-        super().__init__(image_size, audio_length)
-        self.repo_dir = None if repo_dir is None else Path(repo_dir)
+        super().__init__(image_size, audio_length, repo_dir)
         self.checkpoint_dir = Path(checkpoint_dir)
         self.fp16, self.device, self.weights = fp16, device, tuple(weights)
         self.sampling = {"image_size": resolution, "ddim_steps": ddim_steps, "scale": scale}
         self.mix_weight = dict(mix_weight)
 
-    def check(self) -> Any:
-        if self.repo_dir is not None and str(self.repo_dir) not in sys.path:
-            sys.path.insert(0, str(self.repo_dir))
-        try:
-            module = importlib.import_module(MODULE)
-        except ImportError as err:
-            raise BaselineUnavailableError(
-                f"CoDi's `{MODULE}` does not import ({err}); install it with: {INSTALL}"
-            ) from err
+    def weights_missing(self) -> str | None:
         absent = [w for w in self.weights if not (self.checkpoint_dir / w).is_file()]
-        if absent:
-            sub = "checkpoints_fp16/" if self.fp16 else ""
-            fetch = "; ".join(f"wget {HUB}{sub}{w} -P {self.checkpoint_dir}" for w in absent)
-            raise BaselineUnavailableError(
-                f"CoDi weights {absent} are missing from {self.checkpoint_dir}; fetch them with: "
-                f"{fetch}"
-            )
-        return module
+        if not absent:
+            return None
+        sub = "checkpoints_fp16/" if self.fp16 else ""
+        fetch = "; ".join(f"wget {HUB}{sub}{w} -P {self.checkpoint_dir}" for w in absent)
+        return (
+            f"CoDi weights {absent} are missing from {self.checkpoint_dir}; fetch them with: "
+            f"{fetch}"
+        )
 
     def load(self) -> Any:
         if self._model is None:

@@ -13,6 +13,9 @@ plumbing against stand-in modules; they say nothing about the official models th
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,10 +23,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from bench.embedded.audio import N_SAMPLES, SAMPLE_RATE
 from bench.embedded.images import IMAGE_SIZE
-from bench.embedded.storage import Split
 from bench.generate import write_decoded
 from bench.tasks import Task, get_task
 
@@ -88,25 +91,37 @@ class OfficialAdapter(ABC):
     """One official baseline: load its released model, run the suite's tasks, write the layout.
 
     Subclasses set ``method`` and ``calls`` (suite task key -> what they call) and implement
-    ``check`` (import + weight files), ``load`` and ``generate_item``.
+    ``locate`` (package and weight files, found without importing), ``load`` and
+    ``generate_item``.
+
+    Args:
+        image_size, audio_length: the side images and the length clips are brought to (the
+            embedded benchmark's); None keeps the model's own (the paper benchmark's metrics
+            take any size).
+        repo_dir: a source checkout of the official code, put on ``sys.path`` so that its
+            package imports (None: it is installed).
     """
 
     method: ClassVar[str]
+    package: ClassVar[str]  # the module ``check`` imports
+    install: ClassVar[str]  # how to install it
     calls: Mapping[str, Any]  # suite task key -> the official call (a class default)
     missing: ClassVar[Mapping[str, str]] = {}  # suite task key -> why the official model lacks it
 
-    def __init__(self, image_size: int | None = IMAGE_SIZE, audio_length: int | None = N_SAMPLES):
+    def __init__(
+        self,
+        image_size: int | None = IMAGE_SIZE,
+        audio_length: int | None = N_SAMPLES,
+        repo_dir: str | Path | None = None,
+    ):
         self.image_size = image_size
         self.audio_length = audio_length
+        self.repo_dir = None if repo_dir is None else Path(repo_dir)
         self._model: Any = None
 
     @abstractmethod
-    def check(self) -> Any:
-        """Import the official package and check the weight files; returns the module.
-
-        Raises:
-            BaselineUnavailableError: naming what to install and where the weights go.
-        """
+    def weights_missing(self) -> str | None:
+        """What is wrong with the weight files and how to fetch them; None if they are there."""
 
     @abstractmethod
     def load(self) -> Any:
@@ -120,6 +135,51 @@ class OfficialAdapter(ABC):
         "audio" int16 16 kHz PCM (T,).
         """
 
+    def locate(self) -> None:
+        """Find the package and the weight files without importing anything (a cheap check,
+        made when the workflow plans a run).
+
+        Raises:
+            BaselineUnavailableError: naming what to install and where the weights go.
+        """
+        top = self.package.split(".")[0]
+        if self.repo_dir is not None:
+            module = self.repo_dir.joinpath(*self.package.split("."))
+            if not (module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()):
+                raise BaselineUnavailableError(
+                    f"{self.method}: {self.repo_dir} holds no `{self.package}` (neither "
+                    f"{module.with_suffix('.py')} nor {module / '__init__.py'}); install it "
+                    f"with: {self.install}"
+                )
+        elif importlib.util.find_spec(top) is None:
+            raise BaselineUnavailableError(
+                f"{self.method}: the package `{top}` is not installed; install it with: "
+                f"{self.install}"
+            )
+        problem = self.weights_missing()
+        if problem:
+            raise BaselineUnavailableError(f"{self.method}: {problem}")
+
+    def check(self) -> Any:
+        """Import the official package and check the weight files; returns the module.
+
+        Raises:
+            BaselineUnavailableError: naming what to install and where the weights go.
+        """
+        if self.repo_dir is not None and str(self.repo_dir) not in sys.path:
+            sys.path.insert(0, str(self.repo_dir))
+        try:
+            module = importlib.import_module(self.package)
+        except ImportError as err:
+            raise BaselineUnavailableError(
+                f"{self.method}: `{self.package}` does not import ({err}); install it with: "
+                f"{self.install}"
+            ) from err
+        problem = self.weights_missing()
+        if problem:
+            raise BaselineUnavailableError(f"{self.method}: {problem}")
+        return module
+
     def available(self) -> bool:
         """Whether the package imports and the weight files are where ``load`` looks."""
         try:
@@ -128,12 +188,29 @@ class OfficialAdapter(ABC):
             return False
         return True
 
+    def unavailable(self) -> str | None:
+        """``locate``'s message if the package or the weights are missing, else None."""
+        try:
+            self.locate()
+        except BaselineUnavailableError as err:
+            return str(err)
+        return None
+
+    def supports(self, key: str) -> bool:
+        """Whether the official model has a call for suite task ``key``."""
+        return key in self.calls
+
+    def why_not(self, key: str) -> str:
+        """Why the official model cannot run ``key`` (for a table's blank cell)."""
+        return self.missing.get(key, "it has no call for these modalities")
+
     def task(self, key: str) -> Task:
         """The suite task ``key`` if the official model can run it, else UnsupportedTaskError."""
         task = get_task(key)
-        if key not in self.calls:
-            why = self.missing.get(key, "it has no call for these modalities")
-            raise UnsupportedTaskError(f"{self.method} cannot run {key} ({task.name}): {why}")
+        if not self.supports(key):
+            raise UnsupportedTaskError(
+                f"{self.method} cannot run {key} ({task.name}): {self.why_not(key)}"
+            )
         return task
 
     def output_dir(self, key: str, results: str | Path = "results") -> Path:
@@ -145,44 +222,59 @@ class OfficialAdapter(ABC):
         sources: Mapping[str, Sequence[Any]],
         ids: Sequence[Any],
         results: str | Path = "results",
+        folder: str | Path | None = None,
+        task: Task | None = None,
         **overrides: Any,
     ) -> Path:
         """Run ``task_key`` on every item and write results/generate/<method>/<task>/.
 
         Args:
             task_key: a suite task, e.g. "t2i" (bench.tasks.TASKS).
-            sources: modality -> one entry per id: captions (str), uint8 (N, H, W, 3) images,
-                int16 (N, T) 16 kHz audio; as ``Split`` holds them.
+            sources: modality -> one entry per id: captions (str), uint8 (H, W, 3) images,
+                int16 (T,) 16 kHz audio; as a test split holds them.
             ids: the test item ids, written to the manifest next to each output.
             results: the results root.
+            folder: where to write instead of results/generate/<method>/<task>/.
+            task: the task as the benchmark defines it (its test split), when not the
+                suite's default.
             overrides: keyword arguments passed on to every official call.
 
         Returns:
             The generation folder.
         """
-        task = self.task(task_key)
+        checked = self.task(task_key)
+        task = checked if task is None else task
         missing = [m for m in task.sources if m not in sources]
         assert not missing, f"{task_key} needs sources {task.sources}; missing {missing}"
         for m in task.sources:
             assert len(sources[m]) == len(ids), f"{len(sources[m])} {m} sources for {len(ids)} ids"
         self.load()
         decoded: dict[str, list[Any]] = {t: [] for t in task.targets}
-        for row in range(len(ids)):
+        for row in tqdm(range(len(ids)), desc=f"{self.method} {task.name}", unit="item"):
             item = {m: sources[m][row] for m in task.sources}
             if "image" in item:
                 item["image"] = image_to_pil(np.asarray(item["image"]))
             raw = self.generate_item(task, item, **overrides)
             for target in task.targets:
                 decoded[target].append(self._to_suite(target, raw[target]))
-        return write_decoded(self.output_dir(task_key, results), task, ids, decoded)
+        out = self.output_dir(task_key, results) if folder is None else Path(folder)
+        return write_decoded(out, task, ids, decoded)
 
     def generate_split(
-        self, task_key: str, split: Split, results: str | Path = "results", **overrides: Any
+        self,
+        task_key: str,
+        split: Any,
+        results: str | Path = "results",
+        folder: str | Path | None = None,
+        task: Task | None = None,
+        **overrides: Any,
     ) -> Path:
-        """``generate`` on a test split read with ``bench.embedded.storage.load_split``."""
-        sources = {"text": split.captions, "image": split.image, "audio": split.audio}
-        sources = {m: v for m, v in sources.items() if v is not None}
-        return self.generate(task_key, sources, split.ids, results, **overrides)
+        """``generate`` on a test split: the embedded ``Split`` (bench.embedded.storage) or the
+        paper benchmark's ``PaperSplit``, which reads its images and clips on access."""
+        sources: dict[str, Sequence[Any]] = {}
+        for m in split.modalities:
+            sources[m] = split.captions if m == "text" else getattr(split, m)
+        return self.generate(task_key, sources, split.ids, results, folder, task, **overrides)
 
     def _to_suite(self, target: str, raw: Any) -> Any:
         if target == "image":

@@ -110,19 +110,32 @@ def audioldm2_vocoder(device: str = "cuda") -> Vocoder:
     return vocode
 
 
+def named_function(name: str) -> Callable:
+    """The function ``module:function`` names, imported."""
+    module, _, function = name.partition(":")
+    if not module or not function:
+        raise ValueError(f"a vocoder is named 'module:function', got {name!r}")
+    return getattr(importlib.import_module(module), function)
+
+
 class OmniFlowAdapter(OfficialAdapter):
     """The released OmniFlow v0.5 pipeline behind the suite's generation layout.
 
     Args:
         checkpoint: the folder ``load_pretrained`` reads (OmniFlow-v0.5 from the hub).
         device: where ``load_pretrained`` puts the models.
-        vocoder: log-mel (T, 64) -> (waveform, rate); default AudioLDM2's HiFi-GAN.
+        vocoder: log-mel (T, 64) -> (waveform, rate), or such a function named
+            "module:function" (imported on first use, after ``repo_dir`` is on the path);
+            default (None or "audioldm2") AudioLDM2's HiFi-GAN.
         unreleased_tasks: also try ta2i as at2i and ia2t as ai2t (rejected by the pipeline
             version read; for a version that lifts its task assert).
         image_size, audio_length: the suite's image side and clip length (None keeps them).
+        repo_dir: a checkout of OmniFlows put on ``sys.path`` (None: ``omniflow`` is installed).
     """
 
     method = "omniflow_official"
+    package = "omniflow"
+    install = INSTALL
     calls = CALLS
     missing = MISSING
 
@@ -130,32 +143,27 @@ class OmniFlowAdapter(OfficialAdapter):
         self,
         checkpoint: str | Path = "ckpts/v0.5",
         device: str = "cuda",
-        vocoder: Vocoder | None = None,
+        vocoder: Vocoder | str | None = None,
         unreleased_tasks: bool = False,
         image_size: int | None = IMAGE_SIZE,
         audio_length: int | None = N_SAMPLES,
+        repo_dir: str | Path | None = None,
     ):
-        super().__init__(image_size, audio_length)
+        super().__init__(image_size, audio_length, repo_dir)
         self.checkpoint = Path(checkpoint)
         self.device = device
-        self.vocoder = vocoder
+        self.vocoder = None if vocoder == "audioldm2" else vocoder
         if unreleased_tasks:
             self.calls = {**CALLS, **UNRELEASED}
 
-    def check(self) -> Any:
-        try:
-            module = importlib.import_module("omniflow")
-        except ImportError as err:
-            raise BaselineUnavailableError(
-                f"OmniFlow's package `omniflow` does not import ({err}); install it with: {INSTALL}"
-            ) from err
+    def weights_missing(self) -> str | None:
         weights = self.checkpoint / "transformer" / "diffusion_pytorch_model.bin"
-        if not weights.is_file():
-            raise BaselineUnavailableError(
-                f"{weights} is missing; download the OmniFlow v0.5 checkpoint into "
-                f"{self.checkpoint} with: {DOWNLOAD.format(checkpoint=self.checkpoint)}"
-            )
-        return module
+        if weights.is_file():
+            return None
+        return (
+            f"{weights} is missing; download the OmniFlow v0.5 checkpoint into "
+            f"{self.checkpoint} with: {DOWNLOAD.format(checkpoint=self.checkpoint)}"
+        )
 
     def load(self) -> Any:
         if self._model is None:
@@ -186,4 +194,6 @@ class OmniFlowAdapter(OfficialAdapter):
             return {"text": clean_caption(out[0][0])}
         if self.vocoder is None:
             self.vocoder = audioldm2_vocoder(self.device)
+        elif isinstance(self.vocoder, str):
+            self.vocoder = named_function(self.vocoder)
         return {"audio": self.vocoder(np.asarray(out[0])[0, 0])}  # spec (B, 1, T, 64)
