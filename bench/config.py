@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from bench.methods import METHODS
+from bench.methods import METHODS, OFFICIAL
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "workflow" / "config" / "default.yaml"
@@ -223,16 +223,18 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA)
             + "\n".join(lines)
             + f"\nSee {schema_path} for every key, its meaning and its default."
         )
+    known = sorted({**METHODS, **OFFICIAL})
     problems = [
-        f"  methods[{i}]: {name!r} is not a registered method; known: {sorted(METHODS)}"
+        f"  methods[{i}]: {name!r} is not a registered method; known: {known}"
         for i, name in enumerate(filled["methods"])
-        if name not in METHODS
+        if name not in known
     ]
     problems += [
-        f"  baselines.{name}: {name!r} is not a registered method; known: {sorted(METHODS)}"
+        f"  baselines.{name}: {name!r} is not a registered method; known: {known}"
         for name in filled.get("baselines", {})
-        if name not in METHODS
+        if name not in known
     ]
+
     if "flowbind_released" in filled["methods"] and (
         filled["benchmark"] != "paper" or filled["latent_dim"] != 768
     ):

@@ -8,6 +8,8 @@
         text.json        id -> decoded caption (text targets)
         manifest.csv     one row per item: its id, test split, source modalities and outputs
         SHA256SUMS       sha256 of every file above but latents.npz (`sha256sum -c` reads it)
+        unsupported.json only for a released baseline model without a call for the task:
+                         why, with an empty manifest; its table cells are blank
 
 ``read_outputs`` checks each file against SHA256SUMS and the manifest against its task before
 decoding, and names the workflow command that regenerates a damaged folder.
@@ -23,12 +25,10 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from bench.embedded.codecs import Codec
 from bench.embedded.storage import (
     SUMS,
     DatasetError,
@@ -44,15 +44,21 @@ from bench.embedded.storage import (
 )
 from bench.tasks import Task
 from flowbind.files import atomic_folder, write_npz
-from flowbind.method import Method
+
+if TYPE_CHECKING:  # torch is imported on use: the report reads generation folders without it
+    from bench.embedded.codecs import Codec
+    from flowbind.method import Method
 
 SUFFIX = {"image": ".png", "audio": ".wav"}
+UNSUPPORTED = "unsupported.json"
 
 
 def translate_task(
     method: Method, task: Task, test: Mapping[str, np.ndarray], /, batch_size: int = 500, **solver
 ) -> dict[str, np.ndarray]:
     """Generated raw target latents, target -> (N, D), in batches of test items."""
+    import torch
+
     n = len(test["ids"])
     out: dict[str, list[np.ndarray]] = {m: [] for m in task.targets}
     for start in range(0, n, batch_size):
@@ -66,6 +72,8 @@ def decode_latents(
     task: Task, latents: Mapping[str, np.ndarray], codecs: Mapping[str, Codec]
 ) -> dict[str, Any]:
     """Decoded targets, target -> batch: captions, uint8 (N, 64, 64, 3) images, int16 audio."""
+    import torch
+
     return {t: codecs[t].decode(torch.from_numpy(latents[t])) for t in task.targets}
 
 
@@ -139,6 +147,42 @@ def write_decoded(
     return Path(folder)
 
 
+def write_unsupported(folder: str | Path, task: Task, method: str, reason: str) -> Path:
+    """Mark a task a method cannot run: unsupported.json (why), an empty manifest, SHA256SUMS."""
+    record = {"method": method, "task": task.key, "name": task.name, "reason": reason}
+    header = ",".join(["id", "split", "task", "sources", *task.targets]) + "\r\n"
+    with atomic_folder(folder) as tmp:
+        sums = {
+            UNSUPPORTED: write_bytes(tmp / UNSUPPORTED, json.dumps(record, indent=1).encode()),
+            "manifest.csv": write_bytes(tmp / "manifest.csv", header.encode()),
+        }
+        write_sums(tmp, sums)
+    return Path(folder)
+
+
+def unsupported_reason(folder: str | Path) -> str | None:
+    """Why the method of a generation folder cannot run its task; None if it ran it."""
+    path = Path(folder) / UNSUPPORTED
+    return json.loads(path.read_text())["reason"] if path.is_file() else None
+
+
+def generate_official(
+    adapter: Any, task: Task, split: Any, folder: str | Path, **overrides: Any
+) -> Path:
+    """A released baseline model's outputs of ``task`` on its test split, written to ``folder``;
+    a task it has no call for is marked with ``write_unsupported``.
+
+    Args:
+        adapter: a ``baselines.official`` adapter (``bench.methods.build_adapter``).
+        task: the task as the benchmark defines it (its test split).
+        split: the test split (the embedded ``Split`` or the paper benchmark's ``PaperSplit``).
+        folder: results/generate/<method>/<task>/.
+    """
+    if not adapter.supports(task.key):
+        return write_unsupported(folder, task, adapter.method, adapter.why_not(task.key))
+    return adapter.generate_split(task.key, split, folder=folder, task=task, **overrides)
+
+
 def read_rows(folder: Path, task: Task, sums: Mapping[str, str], fix: str) -> list[dict]:
     """The rows of a generation folder's manifest.csv, each checked against ``task``."""
     path = folder / "manifest.csv"
@@ -200,6 +244,11 @@ def read_outputs(
     manifest = folder / "manifest.csv"
     if not manifest.is_file():
         raise FileNotFoundError(f"{manifest} is missing; {fix}")
+    reason = unsupported_reason(folder)
+    if reason is not None:
+        raise DatasetError(
+            f"{folder} holds no outputs: its method cannot run {task.name} ({reason})"
+        )
     sums = read_sums(folder, fix)
     rows = read_rows(folder, task, sums, fix)
     out: dict[str, Any] = {"ids": [r["id"] for r in rows]}

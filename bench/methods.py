@@ -5,11 +5,19 @@
 
 Adding a method is one module with a ``flowbind.method.Method`` subclass plus one line in
 ``METHODS``; the workflow config's ``methods`` list is checked against this registry.
+
+``OFFICIAL`` names the adapters of the authors' released baseline models
+(``baselines.official``). They are not trained and translate no latents: they run the official
+code on the test items and write the generation layout themselves, so the workflow gives them
+a generation job and no training job, and a task they have no call for is a blank table cell.
+
+    adapter = build_adapter("omniflow_official", {"checkpoint": "ckpts/v0.5"}, fixed_size=False)
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +34,46 @@ METHODS: dict[str, str] = {
     # the authors' released weights, loaded instead of trained (the paper benchmark's latents)
     "flowbind_released": "bench.paper.released:FlowBindReleasedMethod",
 }
+
+
+# name -> "module:Class" of an OfficialAdapter; options are the config's baselines.<name>.
+OFFICIAL: dict[str, str] = {
+    "codi_official": "baselines.official.codi:CoDiAdapter",
+    "omniflow_official": "baselines.official.omniflow:OmniFlowAdapter",
+}
+
+
+def is_official(name: str) -> bool:
+    """Whether ``name`` is a released baseline model run through its adapter."""
+    return name in OFFICIAL
+
+
+def build_adapter(name: str, options: Mapping[str, Any], fixed_size: bool = True) -> Any:
+    """The adapter registered as ``name``, built from its config options.
+
+    Args:
+        name: a key of ``OFFICIAL``.
+        options: the adapter's constructor arguments (the config's ``baselines.<name>``).
+        fixed_size: outputs are brought to the embedded benchmark's image side and clip
+            length; False keeps the model's own (the paper benchmark).
+    """
+    if name not in OFFICIAL:
+        raise ValueError(f"unknown released baseline {name!r}; known: {sorted(OFFICIAL)}")
+    module, cls = OFFICIAL[name].split(":")
+    sizes = {} if fixed_size else {"image_size": None, "audio_length": None}
+    return getattr(importlib.import_module(module), cls)(**{**options, **sizes})
+
+
+def unavailable_official(config: Mapping[str, Any]) -> list[str]:
+    """One message per released baseline of ``config`` whose package or weights are missing,
+    found without importing the official code (the workflow checks this before any job)."""
+    problems = []
+    for name in config["methods"]:
+        if is_official(name):
+            problem = build_adapter(name, config.get("baselines", {}).get(name, {})).unavailable()
+            if problem:
+                problems.append(f"{problem} (its options: baselines.{name} of the config)")
+    return problems
 
 
 def method_class(name: str) -> type[Method]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from bench.embedded.storage import read_attributes
 from bench.embedded.world import ATTRIBUTE_NAMES, BY_NAME, attributes_shown_by
+from bench.generate import unsupported_reason
 from bench.report_html import file_uri, png_uri, render_macro
 from bench.tables import label, read_rows
 from bench.tasks import TASKS, Task
@@ -163,6 +164,10 @@ def task_items(
     its split records (results/splits: no ground-truth attributes, the conditions come from the
     data sets' own files).
     """
+    # a released baseline model without a call for the task has no card
+    methods = [
+        m for m in methods if unsupported_reason(results / "generate" / m / task.key) is None
+    ]
     paper_task = _paper_task(task.key)
     if (data / f"{paper_task.split}.json").is_file():  # the paper benchmark's split records
         return paper_task_items(paper_task, results, data, methods, n_items)

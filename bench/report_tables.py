@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench.report_html import render_macro
 from bench.report_text import PAPER_LABEL
-from bench.tables import read_rows
+from bench.tables import METRIC_TABLES, label, read_rows, read_unsupported, table_tasks
+from bench.tasks import TASKS
 
 CEILING = "Codec ceiling"
 LOWER_IS_BETTER = ("FID", "FAD")
@@ -278,8 +279,26 @@ def pivot_attributes(
     return pivot_header, pivot_rows, muted
 
 
+def blank_cells_note(name: str, results: Path) -> str:
+    """Why a metric table has blank cells: the released baseline models' tasks they cannot run
+    (their evaluation records say why); "" when it has none."""
+    folder = results / "evaluate"
+    if name not in METRIC_TABLES or not folder.is_dir():
+        return ""
+    tasks = table_tasks(METRIC_TABLES[name])
+    methods = sorted(
+        d.name for d in folder.iterdir() if all((d / f"{t}.json").is_file() for t in tasks)
+    )
+    reasons = read_unsupported(folder, methods, tasks)
+    if not reasons:
+        return ""
+    parts = [f"{label(m)}, {TASKS[t].name}: {why}" for (m, t), why in sorted(reasons.items())]
+    return " Blank cells are tasks a released model has no call for (" + "; ".join(parts) + ")."
+
+
 def table_block(name: str, title: str, description: str, results: Path, paper: Path) -> TableBlock:
     """One table's block: heading, description, our table and, beside it, the paper's."""
+    description += blank_cells_note(name, results)
     header, rows = read_csv(results / f"{name}.csv")
     if name == "attributes":
         header, rows, classes = pivot_attributes(header, rows)

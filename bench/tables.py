@@ -20,6 +20,9 @@ LABELS = {
     "codi": "CoDi (latent)",
     "omniflow": "OmniFlow (latent)",
     "crossflow": "CrossFlow (latent)",
+    "flowbind_released": "FlowBind (released)",
+    "codi_official": "CoDi (released)",
+    "omniflow_official": "OmniFlow (released)",
     "codec_ceiling": "Codec ceiling",
 }
 
@@ -99,12 +102,19 @@ def interval_columns(name: str, value, low, high, digits: int = 2) -> dict[str, 
 def metric_table(
     columns: Mapping[str, tuple[str, str, str, str]],
     records: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+    unsupported: Mapping[tuple[str, str], str] | None = None,
 ) -> list[dict[str, str]]:
-    """One row per method: records[method][task key] -> that task's evaluation records."""
+    """One row per method: records[method][task key] -> that task's evaluation records.
+
+    A (method, task) in ``unsupported`` (why the method cannot run it) has blank cells.
+    """
     rows = []
     for method, by_task in records.items():
         row = {"Method": label(method)}
         for name, (task, metric, source, target) in columns.items():
+            if (method, task) in (unsupported or {}):
+                row.update(interval_columns(name, None, None, None))
+                continue
             r = find(by_task[task], metric, source, target)
             row.update(interval_columns(name, r["value"], r["low"], r["high"]))
         rows.append(row)
@@ -277,18 +287,35 @@ def read_rows(
 def read_evaluations(
     folder: str | Path, methods: Sequence[str], tasks: Sequence[str]
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """records[method][task] from ``folder/<method>/<task>.json``."""
-    import json
-
+    """records[method][task] from ``folder/<method>/<task>.json`` (none for a task the method
+    cannot run: ``read_unsupported``)."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for method in methods:
         out[method] = {}
         for task in tasks:
-            path = Path(folder) / method / f"{task}.json"
-            if not path.is_file():
-                raise FileNotFoundError(f"{path} is missing; run the evaluate step for {method}")
-            out[method][task] = json.loads(path.read_text())["records"]
+            out[method][task] = _evaluation(Path(folder) / method / f"{task}.json")["records"]
     return out
+
+
+def read_unsupported(
+    folder: str | Path, methods: Sequence[str], tasks: Sequence[str]
+) -> dict[tuple[str, str], str]:
+    """(method, task) -> why the method cannot run the task, for those it cannot run."""
+    out = {}
+    for method in methods:
+        for task in tasks:
+            reason = _evaluation(Path(folder) / method / f"{task}.json").get("unsupported")
+            if reason is not None:
+                out[method, task] = reason
+    return out
+
+
+def _evaluation(path: Path) -> dict[str, Any]:
+    import json
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; run the evaluate step for {path.parent.name}")
+    return json.loads(path.read_text())
 
 
 def item_key(record: Mapping[str, Any]) -> str:

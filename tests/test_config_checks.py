@@ -192,3 +192,28 @@ def test_a_malformed_override_is_named(entry, message):
     with pytest.raises(ConfigError, match=message) as err:
         parse_overrides([entry])
     assert repr(entry) in str(err.value)
+
+
+def test_released_baseline_models_are_methods_with_checked_options():
+    config = merge(tiny(), {"methods": ["flowbind", "codi_official", "omniflow_official"]})
+    resolved = validate_config(config)
+    assert resolved["baselines"]["omniflow_official"]["vocoder"] == "audioldm2"
+    assert resolved["baselines"]["codi_official"]["repo_dir"] is None
+    bad = merge(config, {"baselines": {"omniflow_official": {"vocoder": "not a function"}}})
+    with pytest.raises(ConfigError, match="baselines.omniflow_official.vocoder"):
+        validate_config(bad)
+    with pytest.raises(ConfigError, match="'codi_released' is not a registered method"):
+        validate_config(merge(tiny(), {"methods": ["flowbind", "codi_released"]}))
+
+
+def test_a_released_model_that_is_not_installed_stops_the_workflow_before_any_job(tmp_path):
+    override = ["--config", "methods=[flowbind,codi_official]"]
+    plan = snakemake(tmp_path, "-n", "--configfile", str(TINY), *override)
+    assert plan.returncode == 0, plan.stderr[-3000:]  # planning runs nothing: a warning
+    assert "WARNING: released baseline models are missing" in plan.stderr
+    run = snakemake(tmp_path, "--cores", "1", "--configfile", str(TINY), *override)
+    assert run.returncode != 0
+    message = run.stdout + run.stderr
+    assert "codi_official: the package `core` is not installed" in message
+    assert "its options: baselines.codi_official" in message
+    assert not (tmp_path / "results").exists()

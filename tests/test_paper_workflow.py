@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
+from PIL import Image
 from workflow_run import ROOT, snakemake
 
 from bench.report_text import STAND_IN_NOTE
@@ -17,6 +18,8 @@ from bench.tables import METRIC_TABLES
 CONFIGS = ROOT / "workflow" / "config"
 PAPER = str(CONFIGS / "paper.yaml")
 PAPER_TINY = str(CONFIGS / "paper_tiny.yaml")
+PAPER_OFFICIAL = str(CONFIGS / "paper_official.yaml")
+STANDINS = ROOT / "tests" / "standins"  # the official CoDi and OmniFlow code's stand-ins
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -68,6 +71,17 @@ def test_a_run_stops_before_any_job_naming_every_missing_file(tmp_path, empty_we
         assert not (tmp_path / "results").exists()
 
 
+def test_the_released_baseline_models_add_generation_jobs_and_no_training(tmp_path, empty_weights):
+    result = snakemake(tmp_path, "-n", "--configfile", PAPER, PAPER_OFFICIAL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("codi_official", "omniflow_official"):
+        assert f"results/generate/{name}/t2i/manifest.csv" in result.stdout
+        assert f"results/evaluate/{name}/ta2i.json" in result.stdout
+        assert f"results/train/{name}/" not in result.stdout
+    assert "codi_official: third_party/i-Code/i-Code-V3 holds no" in result.stderr
+    assert "huggingface-cli download jacklishufan/OmniFlow-v0.5" not in result.stderr  # code first
+
+
 def test_download_weights_plans_the_entries_of_the_config(tmp_path, empty_weights):
     result = snakemake(tmp_path, "-n", "download_weights", "--configfile", PAPER)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -81,15 +95,44 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     return list(rows[0]), rows
 
 
+def released_models(folder: Path) -> Path:
+    """A config adding the stand-ins of the released CoDi and OmniFlow models, with weight
+    files where their options say."""
+    (folder / "codi").mkdir()
+    for name in ("encoders", "text_diffuser", "audio_diffuser_m", "video_diffuser_8frames"):
+        (folder / "codi" / f"CoDi_{name}.pth").touch()
+    (folder / "omniflow" / "transformer").mkdir(parents=True)
+    (folder / "omniflow" / "transformer" / "diffusion_pytorch_model.bin").touch()
+    codi = {"repo_dir": str(STANDINS / "codi"), "checkpoint_dir": str(folder / "codi")}
+    omniflow = {"repo_dir": str(STANDINS / "omniflow"), "checkpoint": str(folder / "omniflow")}
+    config = {
+        "methods": ["flowbind", "text_anchor", "codi_official", "omniflow_official"],
+        "baselines": {
+            "codi_official": {**codi, "device": "cpu"},
+            "omniflow_official": {**omniflow, "device": "cpu", "vocoder": "standin_vocoder:vocode"},
+        },
+    }
+    (folder / "released.yaml").write_text(json.dumps(config))
+    return folder / "released.yaml"
+
+
 @pytest.mark.slow
 def test_paper_tiny_runs_the_whole_dag_and_says_its_numbers_mean_nothing(tmp_path):
-    result = snakemake(tmp_path, "--cores", "2", "--configfile", PAPER_TINY)
+    released = str(released_models(tmp_path))
+    result = snakemake(tmp_path, "--cores", "2", "--configfile", PAPER_TINY, released)
     assert result.returncode == 0, result.stderr[-4000:]
     results = tmp_path / "results"
+    methods = ["FlowBind", "Text-anchoring", "CoDi (released)", "OmniFlow (released)"]
     for name, columns in METRIC_TABLES.items():
         header, rows = read_csv(results / f"{name}.csv")
-        assert [r["Method"] for r in rows] == ["FlowBind", "Text-anchoring", "Codec ceiling"]
+        assert [r["Method"] for r in rows] == [*methods, "Codec ceiling"]
         assert set(columns) <= set(header)
+        codi, omniflow = rows[2], rows[3]
+        assert all(codi[c] for c in columns)  # CoDi runs every task
+        # OmniFlow's pipeline runs the one-to-one tasks only; the others are blank cells
+        assert all(bool(omniflow[c]) == (name in ("table2", "table3")) for c in columns)
+    _, budget = read_csv(results / "table1.csv")
+    assert [r["Method"] for r in budget] == ["FlowBind", "Text-anchoring"]  # trained ones
     _, data = read_csv(results / "table6.csv")
     assert [r["Dataset"] for r in data][:3] == [
         "laion_coco train + flickr30k all",
@@ -101,7 +144,13 @@ def test_paper_tiny_runs_the_whole_dag_and_says_its_numbers_mean_nothing(tmp_pat
     assert not (results / "attributes.csv").exists()
     report = (results / "report.html").read_text()
     assert str(escape(STAND_IN_NOTE)) in report and "Gallery: one-to-one" in report
+    assert "Blank cells are tasks a released model has no call for" in report
+    assert "OmniFlow (released), T-&gt;(I+A): the pipeline generates one modality" in report
     # the latents are the paper's 768-d, and every test split has its cached reference
     record = json.loads((results / "splits" / "test_t2i.json").read_text())
     assert len(record["items"]) == 40 and record["bad_items"] == []
     assert (results / "reference" / "test_t2i" / "fid.npz").is_file()
+    # released models' outputs keep their own sizes: CoDi's 256 px images
+    first = record["items"][0]["id"]
+    image = results / "generate" / "codi_official" / "t2i" / "image" / f"{first}.png"
+    assert Image.open(image).size == (256, 256)

@@ -79,3 +79,36 @@ def test_loss_logs_read_through_the_shared_reader(tmp_path):
         {"step": 10.0, "lr": 0.001, "loss": 2.5},
         {"step": 20.0, "lr": 0.001, "loss": 1.5, "extra": 0.5},
     ]
+
+
+def test_a_task_a_released_model_cannot_run_is_a_blank_cell_with_its_reason(tmp_path):
+    import json
+
+    from bench.report_tables import blank_cells_note
+    from bench.tables import TABLE2, metric_table, read_evaluations, read_unsupported
+
+    folder = tmp_path / "evaluate"
+    for method in ("flowbind", "omniflow_official"):
+        (folder / method).mkdir(parents=True)
+        for task, metric, _, target in TABLE2.values():
+            record = {"metric": metric, "source": "", "target": target, "attribute": ""}
+            records = [{**record, "value": 1.5, "low": 1.0, "high": 2.0}]
+            data = {"task": task, "records": records}
+            if method == "omniflow_official" and task == "t2a":
+                data = {"task": task, "records": [], "unsupported": "no call for it"}
+            (folder / method / f"{task}.json").write_text(json.dumps(data))
+    methods, tasks = ["flowbind", "omniflow_official"], ["t2i", "i2t", "t2a", "a2t", "i2a", "a2i"]
+    records = read_evaluations(folder, methods, tasks)
+    unsupported = read_unsupported(folder, methods, tasks)
+    assert unsupported == {("omniflow_official", "t2a"): "no call for it"}
+    ours, theirs = metric_table(TABLE2, records, unsupported)
+    assert ours["T->A FAD"] == "1.50" and theirs["Method"] == "OmniFlow (released)"
+    assert (theirs["T->A FAD"], theirs["T->A FAD low"], theirs["T->A FAD high"]) == ("", "", "")
+    assert theirs["A->T CIDEr"] == "1.50"
+    with pytest.raises(KeyError, match="expected one FAD record"):  # blank only when marked
+        metric_table(TABLE2, records)
+    note = blank_cells_note("table2", tmp_path)
+    assert "OmniFlow (released), T->A: no call for it" in note
+    assert blank_cells_note("table3", tmp_path) == note  # the same tasks
+    assert blank_cells_note("table7", tmp_path) == ""  # no method scored its tasks here
+    assert blank_cells_note("table6", tmp_path) == ""  # not a metric table

@@ -6,6 +6,7 @@ from bench.tables import METRIC_TABLES, table_tasks
 from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
 from bench.tasks import FAMILIES, TASKS
 from bench.config import dry_run
+from bench.methods import is_official, unavailable_official
 
 EMBEDDED = "results/embedded"
 PAPER = config["benchmark"] == "paper"
@@ -20,7 +21,7 @@ if PAPER:
     )
 
     if "download_weights" not in sys.argv:  # the one target that must run without them
-        _missing = missing(config)
+        _missing = missing(config) + unavailable_official(config)
         if _missing and dry_run(sys.argv):  # planning runs nothing: say it, then plan
             print(f"WARNING: {missing_report(_missing)}", file=sys.stderr)
         elif _missing:
@@ -57,7 +58,16 @@ else:
     )
     DATA_FILES = [f"{EMBEDDED}/data/dataset.json"]
     QUALITY_FILES = [f"{EMBEDDED}/quality.json"]
+    # Released baseline models (bench.methods.OFFICIAL): their code and weights, up front.
+    _missing = unavailable_official(config)
+    if _missing:
+        _message = "released baseline models are missing:\n" + "\n".join(_missing)
+        if not dry_run(sys.argv):
+            raise WorkflowError(_message)
+        print(f"WARNING: {_message}", file=sys.stderr)
 MAIN_SEED = config["seeds"][0]
+# Methods with a training run; released baseline models (bench.methods.OFFICIAL) have none.
+TRAINED = [m for m in config["methods"] if not is_official(m)]
 ONE_TO_ONE = list(FAMILIES["one_to_one"])
 SCORED = config["methods"] + ["codec_ceiling"]
 OBJECTIVES = config["ablations"]["objectives"]
@@ -126,6 +136,8 @@ def main_run(method):
 def generation_input(wildcards):
     if wildcards.method == "codec_ceiling":
         return {"latents": LATENT_FILES, "codecs": CODEC_FILES}
+    if is_official(wildcards.method):  # runs its own code on the test items
+        return {"data": DATA_FILES}
     return {
         "latents": LATENT_FILES,
         "codecs": CODEC_FILES,

@@ -1,7 +1,7 @@
 rule report_figures:
     """Figures that need the training runs: loss curves, FlowBind's anchors, an interpolation."""
     input:
-        runs=[main_run(m) for m in config["methods"]],
+        runs=[main_run(m) for m in TRAINED],
         flowbind=main_run("flowbind"),
         latents=LATENT_FILES,
         codecs=CODEC_FILES,
@@ -12,7 +12,7 @@ rule report_figures:
                 category="Report",
                 labels={"figure": f"loss {method}"},
             )
-            for method in config["methods"]
+            for method in TRAINED
         ],
         anchors=report(
             "results/report/anchors.png",
@@ -29,7 +29,7 @@ rule report_figures:
     conda:
         "../../environment.yml"
     params:
-        methods=config["methods"],
+        methods=TRAINED,
         solver=config["generation"],
     script:
         "../scripts/report_figures.py"
@@ -61,7 +61,7 @@ rule report:
     params:
         config=config,
         methods=SCORED,
-        trained=config["methods"],
+        trained=TRAINED,
         logs="results/logs",
     script:
         "../scripts/report.py"

@@ -19,7 +19,7 @@ rule metric_table:
 rule table1:
     """Table 1: parameters, training time and device, training pairs, joint training, stages."""
     input:
-        runs=[main_run(m) for m in config["methods"]],
+        runs=[main_run(m) for m in TRAINED],
     output:
         report("results/table1.csv", category="Tables", labels={"table": "table1"}),
     log:
@@ -27,7 +27,7 @@ rule table1:
     conda:
         "../../environment.yml"
     params:
-        methods=config["methods"],
+        methods=TRAINED,
     script:
         "../scripts/table1.py"
 

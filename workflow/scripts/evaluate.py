@@ -1,4 +1,8 @@
-"""Adapter of the `evaluate` rule: score every task of one method."""
+"""Adapter of the `evaluate` rule: score every task of one method.
+
+A task the method cannot run (a released baseline without a call for it) gets a record with
+no scores and the reason, which the tables show as blank cells.
+"""
 
 from pathlib import Path
 
@@ -6,7 +10,7 @@ import numpy as np
 
 from bench.benchmark import open_benchmark
 from bench.evaluate import evaluate_task
-from bench.generate import read_outputs
+from bench.generate import read_outputs, unsupported_reason
 from bench.job import job
 from flowbind.files import write_json, write_npz
 
@@ -16,6 +20,13 @@ with job(sm.log[0], sm.threads):
     backbones = benchmark.backbones()
     for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):
         task = benchmark.task(key)
+        reason = unsupported_reason(Path(manifest).parent)
+        if reason is not None:
+            write_json(
+                Path(out), {"task": key, "name": task.name, "records": [], "unsupported": reason}
+            )
+            print(f"{task.name}: not run ({reason})")
+            continue
         split = benchmark.test_split(task.split)
         # Checked against SHA256SUMS and the split's ids; errors name the generate command.
         outputs = read_outputs(
