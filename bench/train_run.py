@@ -79,3 +79,118 @@ def publish(work: str | Path, out: str | Path, keep: str | Path | None = None) -
         if parent == keep or keep not in parent.parents or any(parent.iterdir()):
             break
         parent.rmdir()
+
+
+def run_settings(
+    config: Mapping[str, Any], method: str, variant: str = "main", seed: int | None = None
+) -> dict[str, Any]:
+    """Model, training and data settings of one training run of a resolved workflow config.
+
+    Args:
+        config: the resolved config (bench.config.resolve_config).
+        method: a registered method name.
+        variant: "main", "ia<percent>" (image-audio pairs kept) or "objective-<name>"
+            (an entry of ablations.objectives).
+        seed: the training seed (default: the config's first).
+    """
+    objective = dict(config["objective"])
+    ia_percent = 100
+    if variant.startswith("ia"):
+        ia_percent = int(variant[2:])
+    elif variant.startswith("objective-"):
+        objective.update(config["ablations"]["objectives"][variant.removeprefix("objective-")])
+    elif variant != "main":
+        raise ValueError(f"unknown run variant {variant!r}: main, ia<percent> or objective-<name>")
+    model = {**config["model"], "latent_dim": config["latent_dim"]}
+    seed = config["seeds"][0] if seed is None else seed
+    train = {**config["train"], "seed": int(seed), "device": "auto"}
+    return {
+        "method": method,
+        "model": model,
+        "train": train,
+        "objective": objective,
+        "ia_fraction": ia_percent / 100,
+        "options": config["baselines"].get(method, {}),
+    }
+
+
+def train_run(
+    settings: Mapping[str, Any],
+    latent_dir: str | Path,
+    work: str | Path,
+    out: str | Path,
+    keep: str | Path | None = None,
+    progress: bool = False,
+) -> Any:
+    """Train one run in ``work`` (resuming it there) and publish it to ``out``.
+
+    Under torchrun every rank trains its shard (flowbind.distributed) and rank 0 alone
+    prepares the work folder and publishes. Returns the method's FitReport.
+    """
+    from bench.latents import training_data
+    from bench.methods import build_method
+    from flowbind import distributed
+
+    latent_dir, work = Path(latent_dir), Path(work)
+    shard = distributed.setup("cuda" if _cuda() else "cpu")
+    main = shard is None or shard.main
+    latents, pairs = training_data(latent_dir, settings["ia_fraction"])
+    if main:
+        print(prepare_work(work, settings, sorted(latent_dir.glob("train_*.npz"))))
+    distributed.barrier(shard)
+    method = build_method(
+        settings["method"],
+        model=settings["model"],
+        train=settings["train"],
+        objective=settings["objective"],
+        options=settings["options"],
+    )
+    report = method.fit(latents, pairs, work, progress=progress and main)
+    if main:
+        write_json(work / "fit.json", {**report.to_dict(), "ia_fraction": settings["ia_fraction"]})
+        publish(work, out, keep=keep)
+    distributed.barrier(shard)
+    return report
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m bench.train_run``: one training run of a workflow config, alone or under
+    torchrun (one process per GPU, data-parallel)."""
+    import argparse
+
+    from bench.config import resolve_config
+
+    parser = argparse.ArgumentParser(
+        description="Train one run of a workflow config, as the `train` rule does; under "
+        "torchrun, data-parallel with one process per GPU.",
+        epilog="torchrun --nproc-per-node 8 -m bench.train_run --configfile "
+        "workflow/config/paper.yaml --method flowbind",
+    )
+    parser.add_argument("--configfile", nargs="*", default=[], help="workflow config files")
+    parser.add_argument("--method", default="flowbind")
+    parser.add_argument("--variant", default="main", help="main, ia<percent>, objective-<name>")
+    parser.add_argument("--seed", type=int, help="default: the config's first seed")
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    args = parser.parse_args(argv)
+    config = resolve_config(args.configfile, {})
+    settings = run_settings(config, args.method, args.variant, args.seed)
+    name = f"{args.method}/{args.variant}/seed{settings['train']['seed']}"
+    report = train_run(
+        settings,
+        args.results / "latents",
+        args.results / "checkpoints" / "train" / name,
+        args.results / "train" / name,
+        keep=args.results,
+        progress=True,
+    )
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

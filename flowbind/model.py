@@ -95,9 +95,15 @@ class FlowBind(nn.Module):
     def num_parameters(self, trainable_only: bool = True) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def loss(self, groups: Sequence[Mapping[str, Tensor]], objective: ObjectiveConfig) -> LossTerms:
-        """The training objective on one minibatch of z-scored pair groups (see objective.py)."""
-        return flowbind_loss(self, groups, objective)
+    def loss(
+        self,
+        groups: Sequence[Mapping[str, Tensor]],
+        objective: ObjectiveConfig,
+        shard: object = None,
+    ) -> LossTerms:
+        """The training objective on one minibatch of z-scored pair groups (see objective.py);
+        ``shard``: this rank's share of a data-parallel step (flowbind.distributed)."""
+        return flowbind_loss(self, groups, objective, shard)
 
     def _check(self, modality: str) -> None:
         if modality not in self.drifts:

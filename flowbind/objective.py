@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -95,7 +96,10 @@ def sample_times(n: int, config: ObjectiveConfig, device: torch.device) -> Tenso
 
 
 def flowbind_loss(
-    model: nn.Module, groups: Sequence[Mapping[str, Tensor]], config: ObjectiveConfig
+    model: nn.Module,
+    groups: Sequence[Mapping[str, Tensor]],
+    config: ObjectiveConfig,
+    shard: Any = None,
 ) -> LossTerms:
     """The FlowBind objective on one minibatch.
 
@@ -105,6 +109,11 @@ def flowbind_loss(
         groups: one mapping per pair group (e.g. text-image), modality -> z-scored latents of
             shape (N_g, D) with paired rows. One anchor is sampled per group.
         config: the objective's choices.
+        shard: a ``flowbind.distributed.Shard`` (data-parallel training): ``groups`` is the
+            global minibatch, of which this rank computes its rows' share. The random draws
+            are made for every row and sliced, and each term is this rank's squared-error sum
+            over the global count times the world size, so the ranks' mean is the one-process
+            loss (and DDP's mean of their gradients its gradient).
 
     Returns:
         LossTerms with the total and its per-modality terms.
@@ -113,36 +122,48 @@ def flowbind_loss(
     device = next(iter(groups[0].values())).device
     # Every random draw happens in the order of a loop over groups and modalities; the drift
     # of each modality then runs once on all of its terms' rows, which on a CPU costs about a
-    # third less than one call per term. The terms are added in the loop's order.
-    terms: list[tuple[str, str, int]] = []  # (name, modality, index of the term's rows)
+    # third less than one call per term. The terms are added in the loop's order. A shard
+    # draws for the whole group and keeps its rows.
+    terms: list[tuple[str, str, int, int]] = []  # (name, modality, index of its rows, group rows)
     inputs: dict[str, list[tuple[Tensor, Tensor, Tensor]]] = {}  # modality -> (x, t, target)
     for group in groups:
-        z_star = model.anchor_encoder(group, config.modality_dropout).sample()
-        for modality in sorted(group):
-            z = group[modality]
-            t = sample_times(z.shape[0], config, z.device)
-            rows = inputs.setdefault(modality, [])
+        n = next(iter(group.values())).shape[0]
+        rows = slice(None) if shard is None else shard.rows(n)
+        part = group if shard is None else {m: z[rows] for m, z in group.items()}
+        # The encoder (a few % of the model's FLOPs) runs on the whole group on every rank, so
+        # its dropout masks and the anchor noise are the one-process draws; each rank keeps its
+        # rows. (Drift dropout, 0 by default, draws per row: with it the ranks' draws differ.)
+        z_star = model.anchor_encoder(group, config.modality_dropout).sample()[rows]
+        for modality in sorted(part):
+            z = part[modality]
+            t = sample_times(n, config, z.device)[rows]
+            entries = inputs.setdefault(modality, [])
             if config.scheme == "official":
                 anchor = z_star if config.no_stop_grad else z_star.detach()
                 path = sample_path(z, anchor, t)
-                terms.append((f"main/{modality}", modality, len(rows)))
-                rows.append((path.x_t, path.t, path.dx_t))
-                terms.append((f"t0/{modality}", modality, len(rows)))
-                rows.append((z_star, torch.zeros_like(t), z - z_star))
+                terms.append((f"main/{modality}", modality, len(entries), n))
+                entries.append((path.x_t, path.t, path.dx_t))
+                terms.append((f"t0/{modality}", modality, len(entries), n))
+                entries.append((z_star, torch.zeros_like(t), z - z_star))
             else:
                 at_zero = (t == 0)[:, None]
                 anchor = (
                     z_star if config.no_stop_grad else torch.where(at_zero, z_star, z_star.detach())
                 )
                 path = sample_path(z, anchor, t)
-                terms.append((f"main/{modality}", modality, len(rows)))
-                rows.append((path.x_t, path.t, path.dx_t))
+                terms.append((f"main/{modality}", modality, len(entries), n))
+                entries.append((path.x_t, path.t, path.dx_t))
     predictions = {}
-    for modality, rows in inputs.items():
-        x, t, _ = zip(*rows, strict=True)
+    for modality, entries in inputs.items():
+        x, t, _ = zip(*entries, strict=True)
         v = model.drifts[modality](torch.cat(x), torch.cat(t))
         predictions[modality] = v.split([len(part) for part in x])
     out = LossTerms(total=torch.zeros((), device=device))
-    for name, modality, i in terms:
-        out.add(name, F.mse_loss(predictions[modality][i], inputs[modality][i][2]))
+    for name, modality, i, n in terms:
+        prediction, target = predictions[modality][i], inputs[modality][i][2]
+        if shard is None:
+            out.add(name, F.mse_loss(prediction, target))
+        else:  # this rank's share of the group's mean
+            squared = (prediction.float() - target.float()).square().sum()
+            out.add(name, squared * (shard.world / (n * target.shape[1])))
     return out

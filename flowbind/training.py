@@ -11,6 +11,10 @@ run that resumes from its last checkpoint ends with the same weights as one neve
 A loss that is NaN or inf stops training before it reaches the weights (NonFiniteTrainingError),
 and weights are checked before every checkpoint, so no checkpoint or final model holds NaN.
 
+Launched by torchrun (WORLD_SIZE > 1), training is data-parallel with DDP: every rank computes
+its shard of each global minibatch and the gradients are all-reduced, so N ranks take the steps
+one process takes (flowbind.distributed); rank 0 writes the files.
+
 Output folder layout:
     out_dir/loss.csv                  one row per ``log_every`` steps, one column per loss term
     out_dir/checkpoints/step_<N>/     training checkpoints (the newest ``keep_checkpoints``)
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import inspect
 import math
 import shutil
 import time
@@ -32,6 +37,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from flowbind import distributed
 from flowbind.checkpoint import (
     CheckpointError,
     atomic_folder,
@@ -197,7 +203,15 @@ def train(
     """
     out_dir = Path(out_dir)
     check_training_data(latents, pairs, model.modalities, model.config.latent_dim)
-    device = resolve_device(config.device)
+    device = distributed.local_device(resolve_device(config.device))
+    shard = distributed.setup(device.type)
+    if shard is not None and "shard" not in inspect.signature(model.loss).parameters:
+        raise ValueError(
+            f"{type(model).__name__} does not support data-parallel training (its loss takes no "
+            "shard); train it in one process, without torchrun"
+        )
+    main = shard is None or shard.main
+    progress = progress and main
     model.to(device).train()
     # fused: one kernel updates every parameter, on CPU and CUDA alike (python -m perf.train_step
     # times a whole step against the for-each update).
@@ -218,15 +232,21 @@ def train(
         )
     if checkpoint is not None:
         state = _restore(checkpoint, model, optimizer, sampler, ema, config, device)
-        _truncate_log(log_path, state.step)
+        if main:
+            _truncate_log(log_path, state.step)
     else:
         state = TrainProgress()
         torch.manual_seed(config.seed)
         model.normalizer.fit(latents)
-        log_path.unlink(missing_ok=True)
+        if main:
+            log_path.unlink(missing_ok=True)
     resumed_from = state.step if checkpoint is not None else None
 
     use_bf16 = config.bf16 and device.type == "cuda"
+    # the objective as a module, in DDP when data-parallel: its forward is what syncs gradients
+    objective = distributed.wrap(
+        distributed.ObjectiveModule(model, config.objective, shard), device
+    )
     window: dict[str, float] = {}
     bar = tqdm(total=config.steps, initial=state.step, desc="train flowbind", disable=not progress)
     started = time.perf_counter() - state.wall_time_s
@@ -238,15 +258,18 @@ def train(
             for g in sampler.sample(device)
         ]
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = model.loss(groups, config.objective)
+            total, terms = objective(groups)
         # The log needs these floats anyway (one sync per step); read before backward, a NaN
-        # loss stops the run before its gradient can reach the weights.
-        values = {"loss": loss.total.item(), **{k: v.item() for k, v in loss.terms.items()}}
+        # loss stops the run before its gradient can reach the weights. Data-parallel, they are
+        # the ranks' mean: the global batch's loss, the same on every rank.
+        names = ["loss", *terms]
+        stacked = torch.stack([total.detach(), *(v.detach() for v in terms.values())]).float()
+        values = dict(zip(names, distributed.average(stacked, shard).tolist(), strict=True))
         if not all(math.isfinite(v) for v in values.values()):
             bar.close()
             raise _stopped(out_dir, step, "the loss is not finite", values)
         optimizer.zero_grad(set_to_none=True)
-        loss.total.backward()
+        total.backward()
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
@@ -257,12 +280,9 @@ def train(
             window[k] = window.get(k, 0.0) + v
         if step % config.log_every == 0 or step == config.steps:
             steps_in_window = (step - 1) % config.log_every + 1
-            _append_log(
-                log_path,
-                step,
-                config.lr_at(step),
-                {k: v / steps_in_window for k, v in window.items()},
-            )
+            if main:
+                means = {k: v / steps_in_window for k, v in window.items()}
+                _append_log(log_path, step, config.lr_at(step), means)
             window.clear()
         bar.update(1)
         bar.set_postfix(loss=f"{values['loss']:.4f}")
@@ -272,14 +292,19 @@ def train(
                 bar.close()
                 problem = "its update left NaN or inf in the weights although its loss was finite"
                 raise _stopped(out_dir, step, problem, values)
-            _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state)
+            if main:
+                _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state)
+            distributed.barrier(shard)
         if callback is not None:
             callback(step, values)
     bar.close()
 
     if ema is not None:
         model.load_state_dict({**model.state_dict(), **ema})
-    model_path = save_model(model, out_dir / "model")
+    model_path = out_dir / "model"
+    if main:
+        model_path = save_model(model, model_path)
+    distributed.barrier(shard)
     return TrainResult(model, state.step, state.wall_time_s, model_path, log_path, resumed_from)
 
 

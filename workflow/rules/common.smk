@@ -7,6 +7,7 @@ from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVAL
 from bench.tasks import FAMILIES, TASKS
 from bench.config import dry_run
 from bench.methods import is_official, unavailable_official
+from bench.train_run import run_settings as train_settings
 
 EMBEDDED = "results/embedded"
 PAPER = config["benchmark"] == "paper"
@@ -111,22 +112,9 @@ def table_evaluations(wildcards):
 
 def run_settings(wildcards):
     """Model, training and data settings of one training run (method, variant, seed)."""
-    objective = dict(config["objective"])
-    ia_percent = 100
-    if wildcards.variant.startswith("ia"):
-        ia_percent = int(wildcards.variant[2:])
-    elif wildcards.variant.startswith("objective-"):
-        objective.update(OBJECTIVES[wildcards.variant.removeprefix("objective-")])
-    model = {**config["model"], "latent_dim": config["latent_dim"]}
-    train = {**config["train"], "seed": int(wildcards.seed), "device": "auto"}
-    return {
-        "method": wildcards.method,
-        "model": model,
-        "train": train,
-        "objective": objective,
-        "ia_fraction": ia_percent / 100,
-        "options": config["baselines"].get(wildcards.method, {}),
-    }
+    return train_settings(
+        config, wildcards.method, wildcards.variant, int(wildcards.seed)
+    )
 
 
 def main_run(method):
