@@ -88,17 +88,21 @@ class DriftNet(nn.Module):
 
         Args:
             x_t: points on the path, shape (N, D).
-            t: times in [0, 1]: a float, a 0-d tensor, or shape (N,) or (N, 1).
+            t: times in [0, 1]: a float, a 0-d tensor or shape (1,), one time for every row,
+                or shape (N,) or (N, 1).
 
         Returns:
             Velocities, shape (N, D).
+
+        One time for every row (an ODE step) embeds it once: the time embedding and every
+        block's modulation run on one row and broadcast, instead of on N equal rows (about a
+        third of a drift evaluation's FLOPs at the paper's sizes).
         """
         assert x_t.ndim == 2, f"x_t must have shape (N, D), got {tuple(x_t.shape)}"
         t = torch.as_tensor(t, dtype=x_t.dtype, device=x_t.device).reshape(-1)
-        if t.numel() == 1:
-            t = t.expand(x_t.shape[0])
-        assert t.shape == (x_t.shape[0],), f"t must give one time per row, got {tuple(t.shape)}"
-        temb = self.time_embed(t)
+        if t.numel() != 1:
+            assert t.shape == (x_t.shape[0],), f"t must give one time per row, got {tuple(t.shape)}"
+        temb = self.time_embed(t)  # (1, H) broadcasts over the rows
         h = self.input_proj(x_t)
         for block in self.blocks:
             h = block(h, temb)

@@ -110,7 +110,9 @@ class FlowBind(nn.Module):
             raise KeyError(f"unknown modality {modality!r}; this model has {list(self.modalities)}")
 
     def _solve(self, modality: str, x: Tensor, t_start: float, t_end: float, **solver) -> Tensor:
-        return integrate(self.drifts[modality], x, t_start, t_end, **solver)
+        drift = self.drifts[modality]
+        # every row shares the solver's time: the drift embeds it once (DriftNet.forward)
+        return integrate(lambda x_t, t: drift(x_t, t[:1]), x, t_start, t_end, **solver)
 
     def encode(self, modality: str, z: Tensor, **solver) -> Tensor:
         """Map raw latents of one modality to anchors (ODE from t = 1 to t = 0).

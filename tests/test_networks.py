@@ -91,3 +91,18 @@ def test_a_config_written_with_solver_settings_still_reads_without_them():
     old = {**FlowBindConfig(latent_dim=8).to_dict(), "solver": "rk4", "solver_steps": 3}
     assert FlowBindConfig.from_dict(old) == FlowBindConfig(latent_dim=8)
     assert "solver" not in FlowBindConfig().to_dict()
+
+
+def test_one_time_for_every_row_is_embedded_once_with_the_same_velocities():
+    from flowbind.config import FlowBindConfig
+    from flowbind.drift import DriftNet
+
+    torch.manual_seed(0)
+    drift = DriftNet(FlowBindConfig(latent_dim=8, hidden_dim=16, depth=2))
+    for p in drift.parameters():  # the modulation starts at zero: give it weights
+        torch.nn.init.normal_(p, std=0.3)
+    x = torch.randn(5, 8)
+    shared = drift(x, torch.tensor([0.37]))
+    per_row = drift(x, torch.full((5,), 0.37))
+    torch.testing.assert_close(shared, per_row, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(shared, drift(x, 0.9))  # the time matters
