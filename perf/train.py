@@ -1,0 +1,148 @@
+"""Training throughput of FlowBind (or a baseline) at a workflow config's sizes.
+
+    python -m perf.train --config workflow/config/paper.yaml --steps 50
+    python -m perf.train --config workflow/config/default.yaml --device cpu --threads 2
+
+Trains the config's model with the config's recipe (``flowbind.train``, as the workflow does) on
+random latents whose pair tables have the paper's proportions, times the steps after
+``--warmup``, and prints steps/s, samples/s, the FLOPs of a step counted from the layer shapes
+(perf/flops.py), the achieved TFLOP/s and the model-FLOP utilisation against the device's dense
+bf16 peak (none on a CPU). Appends one row to ``--csv`` with the device, config and commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench.config import resolve_config
+from bench.methods import build_method
+from flowbind.data import GroupSampler, PairTable
+from perf.flops import bf16_peak, step_flops
+
+ROOT = Path(__file__).resolve().parents[1]
+# The paper's training pairs (FACTS: LAION-COCO + Flickr30k, AudioCaps, VGGSound), in thousands.
+PAPER_PAIRS = {("text", "image"): 272, ("text", "audio"): 91, ("image", "audio"): 184}
+
+
+def random_pairs(dim: int, total: int, seed: int = 0) -> tuple[dict, list[PairTable]]:
+    """Random latents and pair tables of ``total`` pairs in the paper's proportions."""
+    rng = np.random.default_rng(seed)
+    weight = sum(PAPER_PAIRS.values())
+    latents: dict[str, list[np.ndarray]] = {}
+    tables = []
+    for modalities, share in PAPER_PAIRS.items():
+        n = max(1, total * share // weight)
+        columns = []
+        for m in modalities:
+            start = sum(len(p) for p in latents.get(m, []))
+            latents.setdefault(m, []).append(rng.standard_normal((n, dim), dtype=np.float32))
+            columns.append(start + np.arange(n))
+        tables.append(PairTable(modalities, np.stack(columns, axis=1)))
+    return {m: np.concatenate(p) for m, p in latents.items()}, tables
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "workflow/config/default.yaml")
+    parser.add_argument("--method", default="flowbind")
+    parser.add_argument("--steps", type=int, default=50, help="timed steps")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    parser.add_argument("--pairs", type=int, default=20000, help="random training pairs")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:i]")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--csv", type=Path, default=ROOT / "results/perf/train.csv")
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.warmup < 1:
+        parser.error("--steps and --warmup must be at least 1")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    config = resolve_config([args.config])
+    total_steps = args.warmup + args.steps
+    train = {**config["train"], "steps": total_steps, "device": args.device}
+    train.update(log_every=1, checkpoint_every=total_steps)
+    method = build_method(
+        args.method,
+        model={**config["model"], "latent_dim": config["latent_dim"]},
+        train=train,
+        objective=config["objective"],
+        options=config["baselines"].get(args.method, {}),
+    )
+    latents, pairs = random_pairs(config["latent_dim"], args.pairs)
+    model = method.build()
+    # the FLOPs of one step: the mean pair-group sizes of the sampler, counted on shapes only
+    sampler = GroupSampler(latents, pairs, train["batch_size"], 0, train["batching"])
+    draws = [sampler.counts() for _ in range(20)]
+    mean_rows = np.mean(draws, axis=0).round().astype(int)
+    sizes = [(t.modalities, int(n)) for t, n in zip(pairs, mean_rows, strict=True) if n > 0]
+    flops = step_flops(model, sizes, method.train_config.objective)
+    samples = int(sum(n for _, n in sizes))
+
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as out:
+        from flowbind.training import train as train_model
+
+        train_model(
+            model,
+            latents,
+            method.usable_pairs(pairs),
+            method.train_config,
+            Path(out) / "run",
+            progress=False,
+            callback=lambda step, values: times.append(time.perf_counter()),
+        )
+    device = next(model.parameters()).device
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    per_step = (times[-1] - times[args.warmup - 1]) / args.steps  # after the warm-up steps
+    achieved = flops / per_step
+    peak = bf16_peak(name)
+    row = {
+        "date": datetime.date.today().isoformat(),
+        "commit": commit(),
+        "device": name,
+        "threads": torch.get_num_threads() if device.type == "cpu" else "",
+        "config": args.config.name,
+        "method": args.method,
+        "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "batch": samples,
+        "steps_per_s": round(1 / per_step, 3),
+        "samples_per_s": round(samples / per_step, 1),
+        "tflop_per_step": round(flops / 1e12, 4),
+        "tflop_per_s": round(achieved / 1e12, 3),
+        "mfu": "" if peak is None else round(achieved / peak, 4),
+        "command": "python -m perf.train " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+    for key, value in row.items():
+        print(f"{key:>15}: {value}")
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    new = not args.csv.is_file()
+    with args.csv.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+    return row
+
+
+if __name__ == "__main__":
+    main()
