@@ -37,7 +37,7 @@ rule ablation_eval:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         tasks=ONE_TO_ONE,
         solver=config["generation"],
@@ -143,7 +143,7 @@ rule solver:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         solvers=config["ablations"]["solvers"],
         tasks=["t2i", "a2t", "i2a"],

@@ -80,7 +80,7 @@ TASK_GROUPS = {
     "one_to_one": ONE_TO_ONE,
     "multi": list(FAMILIES["one_to_many"] + FAMILIES["many_to_one"]),
 }
-# Jobs that may use the GPU ask for one unit of the `gpu` resource, which the default profile
+# Jobs that may use the GPU ask for one unit of the `local_gpu` resource, which the default profile
 # caps at 1 so that they queue for it; without an NVIDIA driver they ask for none.
 GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
 

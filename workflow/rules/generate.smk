@@ -15,7 +15,7 @@ for group, group_tasks in TASK_GROUPS.items():
         conda:
             "../../environment.yml"
         resources:
-            gpu=GPU_JOBS,
+            local_gpu=GPU_JOBS,
         params:
             tasks=list(group_tasks),
             solver=config["generation"],

@@ -30,7 +30,7 @@ rule text_decoder:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         codecs=PAPER_CODECS,
         steps=config["paper"]["text_decoder_steps"],
@@ -50,7 +50,7 @@ rule audio_autoencoder:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         steps=config["paper"]["audio_autoencoder_steps"],
     script:
@@ -67,7 +67,7 @@ rule triplet_images:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         seed=config["data_seed"],
     script:
@@ -91,7 +91,7 @@ rule extract:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         codecs=PAPER_CODECS,
         work="results/extract/{split}",
@@ -112,7 +112,7 @@ rule reference:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     script:
         "../scripts/paper_reference.py"
 

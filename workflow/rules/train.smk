@@ -17,7 +17,7 @@ rule train:
     conda:
         "../../environment.yml"
     resources:
-        gpu=GPU_JOBS,
+        local_gpu=GPU_JOBS,
     params:
         settings=run_settings,
         work="results/checkpoints/train/{method}/{variant}/seed{seed}",
