@@ -2,6 +2,8 @@
 
     python -m perf.train --config workflow/config/paper.yaml --steps 50
     python -m perf.train --config workflow/config/default.yaml --device cpu --threads 2
+    for w in 256 512 1152; do for b in 128 512; do
+        python -m perf.train --width $w --batch $b; done; done     # step time against width, batch
 
 Trains the config's model with the config's recipe (``flowbind.train``, as the workflow does) on
 random latents whose pair tables have the paper's proportions, times the steps after
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--pairs", type=int, default=20000, help="random training pairs")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:i]")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--width", type=int, help="override model.hidden_dim (and the encoder's)")
+    parser.add_argument("--batch", type=int, help="override train.batch_size")
     parser.add_argument("--csv", type=Path, default=ROOT / "results/perf/train.csv")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 1:
@@ -78,6 +82,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         torch.set_num_threads(args.threads)
 
     config = resolve_config([args.config])
+    if args.width:
+        config["model"].update(hidden_dim=args.width, encoder_hidden_dim=args.width)
+    if args.batch:
+        config["train"]["batch_size"] = args.batch
     total_steps = args.warmup + args.steps
     train = {**config["train"], "steps": total_steps, "device": args.device}
     train.update(log_every=1, checkpoint_every=total_steps)
@@ -123,6 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "threads": torch.get_num_threads() if device.type == "cpu" else "",
         "config": args.config.name,
         "method": args.method,
+        "width": config["model"]["hidden_dim"],
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "batch": samples,
         "steps_per_s": round(1 / per_step, 3),
