@@ -130,9 +130,10 @@ def train_run(
     from bench.latents import training_data
     from bench.methods import build_method
     from flowbind import distributed
+    from flowbind.training import resolve_device
 
     latent_dir, work = Path(latent_dir), Path(work)
-    shard = distributed.setup("cuda" if _cuda() else "cpu")
+    shard = distributed.setup(resolve_device(settings["train"]["device"]).type)
     main = shard is None or shard.main
     latents, pairs = training_data(latent_dir, settings["ia_fraction"])
     if main:
@@ -151,12 +152,6 @@ def train_run(
         publish(work, out, keep=keep)
     distributed.barrier(shard)
     return report
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

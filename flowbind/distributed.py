@@ -1,6 +1,6 @@
 """Data-parallel training with torch DDP, one process per GPU, launched by torchrun.
 
-    torchrun --nproc-per-node 8 -m flowbind.train_latents --latents latents/ --out runs/paper
+    torchrun --nproc-per-node 8 my_training.py       # a script that calls flowbind.train
     torchrun --nnodes 4 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint host:29500 ...
 
 Every rank draws the same global minibatch (the sampler's generator and the torch seed are the

@@ -30,6 +30,7 @@ from bench.config import resolve_config
 from bench.methods import build_method
 from flowbind.data import GroupSampler, PairTable
 from perf.flops import bf16_peak, step_flops
+from perf.train_step import random_training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 # The paper's training pairs (FACTS: LAION-COCO + Flickr30k, AudioCaps, VGGSound), in thousands.
@@ -38,19 +39,9 @@ PAPER_PAIRS = {("text", "image"): 272, ("text", "audio"): 91, ("image", "audio")
 
 def random_pairs(dim: int, total: int, seed: int = 0) -> tuple[dict, list[PairTable]]:
     """Random latents and pair tables of ``total`` pairs in the paper's proportions."""
-    rng = np.random.default_rng(seed)
     weight = sum(PAPER_PAIRS.values())
-    latents: dict[str, list[np.ndarray]] = {}
-    tables = []
-    for modalities, share in PAPER_PAIRS.items():
-        n = max(1, total * share // weight)
-        columns = []
-        for m in modalities:
-            start = sum(len(p) for p in latents.get(m, []))
-            latents.setdefault(m, []).append(rng.standard_normal((n, dim), dtype=np.float32))
-            columns.append(start + np.arange(n))
-        tables.append(PairTable(modalities, np.stack(columns, axis=1)))
-    return {m: np.concatenate(p) for m, p in latents.items()}, tables
+    counts = {m: max(1, total * share // weight) for m, share in PAPER_PAIRS.items()}
+    return random_training_data(dim, seed, counts)
 
 
 def commit() -> str:

@@ -28,12 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PAIRS = {("text", "image"): 3100, ("text", "audio"): 960, ("image", "audio"): 1800}
 
 
-def random_training_data(dim: int, seed: int = 0):
-    """Latent stores and pair tables with the embedded default's pair counts."""
+def random_training_data(dim: int, seed: int = 0, pairs: dict | None = None):
+    """Latent stores and pair tables with ``pairs`` (modalities -> count) pairs per table, by
+    default the embedded default's pair counts."""
     rng = np.random.default_rng(seed)
     latents: dict[str, list[np.ndarray]] = {}
     tables = []
-    for modalities, n in PAIRS.items():
+    for modalities, n in (PAIRS if pairs is None else pairs).items():
         columns = []
         for m in modalities:
             start = sum(len(part) for part in latents.get(m, []))

@@ -156,9 +156,7 @@ class OfficialAdapter(ABC):
                 f"{self.method}: the package `{top}` is not installed; install it with: "
                 f"{self.install}"
             )
-        problem = self.weights_missing()
-        if problem:
-            raise BaselineUnavailableError(f"{self.method}: {problem}")
+        self._check_weights()
 
     def check(self) -> Any:
         """Import the official package and check the weight files; returns the module.
@@ -175,10 +173,13 @@ class OfficialAdapter(ABC):
                 f"{self.method}: `{self.package}` does not import ({err}); install it with: "
                 f"{self.install}"
             ) from err
+        self._check_weights()
+        return module
+
+    def _check_weights(self) -> None:
         problem = self.weights_missing()
         if problem:
             raise BaselineUnavailableError(f"{self.method}: {problem}")
-        return module
 
     def available(self) -> bool:
         """Whether the package imports and the weight files are where ``load`` looks."""

@@ -21,12 +21,10 @@ if PAPER:
         TEST_SPLITS as PAPER_TEST_SPLITS,
     )
 
+    _missing = []
     if "download_weights" not in sys.argv:  # the one target that must run without them
         _missing = missing(config) + unavailable_official(config)
-        if _missing and dry_run(sys.argv):  # planning runs nothing: say it, then plan
-            print(f"WARNING: {missing_report(_missing)}", file=sys.stderr)
-        elif _missing:
-            raise WorkflowError(missing_report(_missing))
+    _message = missing_report(_missing) if _missing else ""
     TINY = config["paper"]["weights"] == "tiny"
     TINY_INPUTS = ["results/tiny_inputs.json"] if TINY else []
     LATENT_FILES = expand("results/latents/{split}.npz", split=PAPER_SPLITS)
@@ -61,11 +59,12 @@ else:
     QUALITY_FILES = [f"{EMBEDDED}/quality.json"]
     # Released baseline models (bench.methods.OFFICIAL): their code and weights, up front.
     _missing = unavailable_official(config)
-    if _missing:
-        _message = "released baseline models are missing:\n" + "\n".join(_missing)
-        if not dry_run(sys.argv):
-            raise WorkflowError(_message)
-        print(f"WARNING: {_message}", file=sys.stderr)
+    _message = "released baseline models are missing:\n" + "\n".join(_missing)
+# Planning runs nothing: a missing file is a warning there, and stops any other run.
+if _missing and dry_run(sys.argv):
+    print(f"WARNING: {_message}", file=sys.stderr)
+elif _missing:
+    raise WorkflowError(_message)
 MAIN_SEED = config["seeds"][0]
 # Methods with a training run; released baseline models (bench.methods.OFFICIAL) have none.
 TRAINED = [m for m in config["methods"] if not is_official(m)]

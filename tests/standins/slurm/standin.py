@@ -8,7 +8,7 @@ rule named in its comment), ``jobs/<id>.json`` each job's name and final state.
 
 - sbatch: records the call, starts its ``--wrap`` command here in the background (SLURM_JOB_ID
   set, output to ``--output``) and prints the job id (``--parsable``).
-- sacct: ``<id>|<state>`` for the jobs of ``--name``. squeue: the same, squeue's way.
+- sacct and squeue: ``<id>|<state>`` for the jobs of ``--name``.
 - scancel: marks jobs CANCELLED. srun: runs its command after its options.
 - sshare: the accounts in $SLURM_STANDIN_ACCOUNTS. sinfo: one partition, "cpu".
 """
@@ -116,11 +116,7 @@ def main() -> int:
         return sbatch(argv)
     if command == "_run":
         return run_job(argv[0])
-    if command == "sacct":
-        for job_id, state in states(options(argv).get("name")):
-            print(f"{job_id}|{state}")
-        return 0
-    if command == "squeue":
+    if command in ("sacct", "squeue"):
         for job_id, state in states(options(argv).get("name")):
             print(f"{job_id}|{state}")
         return 0
