@@ -91,6 +91,10 @@ class OmniFlowModel(nn.Module):
     def modalities(self) -> tuple[str, ...]:
         return self.config.modalities
 
+    def compile_targets(self) -> list[nn.Module]:
+        """The networks train.compile compiles (flowbind.training.compile_networks)."""
+        return [self.net]
+
     def velocity(self, x_t: Tensor, t: Tensor) -> Tensor:
         """Joint velocity of all modalities.
 

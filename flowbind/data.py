@@ -182,3 +182,89 @@ class GroupSampler:
                 }
             )
         return groups
+
+    def state(self) -> dict[str, Tensor]:
+        """The random state of the draws, for a training checkpoint."""
+        return {"sampler": self.generator.get_state()}
+
+    def load_state(self, state: Mapping[str, Tensor]) -> None:
+        """Restore what ``state`` returned; KeyError names a missing entry."""
+        self.generator.set_state(state["sampler"])
+
+
+class ResidentSampler(GroupSampler):
+    """The GPU fast path's sampler: every latent store and pair table copied to ``device`` once,
+    and each step's rows drawn and gathered there, so no step copies from the host.
+
+    The pairs per table come from the host generator as in ``GroupSampler`` (a host draw, no
+    device sync); the rows come from a generator on ``device``. The draws are therefore not
+    ``GroupSampler``'s: a run on this sampler is another seed of the same distribution.
+
+    Raises:
+        ValueError: if the stores do not fit in the device's free memory, naming both sizes.
+    """
+
+    # the share of the device's free memory the stores may take; training needs the rest
+    MAX_FREE_SHARE = 0.5
+
+    def __init__(
+        self,
+        latents: Latents,
+        pairs: Sequence[PairTable],
+        batch_size: int,
+        seed: int,
+        batching: str = "per_table",
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__(latents, pairs, batch_size, seed, batching)
+        self.device = torch.device(device)
+        used = {m for table in self.pairs for m in table.modalities}
+        need = sum(latents[m].shape[0] * latents[m].shape[1] * 4 for m in used)
+        need += sum(table.index.nbytes for table in self.pairs)
+        if self.device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(self.device)
+            if need > self.MAX_FREE_SHARE * free:
+                raise ValueError(
+                    f"train.fast keeps the training latents on {self.device}: they need "
+                    f"{need / 2**30:.2f} GiB, more than half of its {free / 2**30:.2f} GiB free. "
+                    "Train with fast: false (each batch is then read from the host), or on a "
+                    "device with more memory"
+                )
+        self.stores = {m: _to_device(latents[m], self.device) for m in sorted(used)}
+        self.tables = [torch.from_numpy(t.index).to(self.device) for t in self.pairs]
+        self.device_generator = torch.Generator(self.device).manual_seed(seed)
+
+    def sample(self, device: torch.device | str | None = None) -> list[dict[str, Tensor]]:
+        """One group per pair table drawn from, modality -> raw latents of shape (n, D), on the
+        sampler's device (``device``, if given, must be that one)."""
+        if device is not None and torch.device(device) != self.device:
+            raise ValueError(f"this sampler's latents are on {self.device}, not on {device}")
+        groups = []
+        for table, index, count in zip(self.pairs, self.tables, self.counts(), strict=True):
+            if count == 0:
+                continue
+            rows = torch.randint(
+                len(table), (count,), generator=self.device_generator, device=self.device
+            )
+            picked = index[rows]
+            groups.append({m: self.stores[m][picked[:, j]] for j, m in enumerate(table.modalities)})
+        return groups
+
+    def state(self) -> dict[str, Tensor]:
+        return {**super().state(), "sampler.device": self.device_generator.get_state()}
+
+    def load_state(self, state: Mapping[str, Tensor]) -> None:
+        super().load_state(state)
+        self.device_generator.set_state(state["sampler.device"])
+
+
+def _to_device(z: np.ndarray | Tensor, device: torch.device, rows: int = SCAN_ROWS) -> Tensor:
+    """A float32 copy of a latent store on ``device``, copied in slices (a memory map is never
+    read whole into host memory)."""
+    out = torch.empty(tuple(z.shape), dtype=torch.float32, device=device)
+    for start in range(0, len(z), rows):
+        part = z[start : start + rows]
+        if not isinstance(part, Tensor):
+            part = torch.from_numpy(np.asarray(part, dtype=np.float32))
+        out[start : start + rows] = part.float()
+    return out

@@ -65,17 +65,19 @@ def restore_optimizer(optimizer: Optimizer, tensors: dict[str, Tensor], groups: 
         raise CheckpointError(f"optimizer state does not fit this model: {err}") from err
 
 
-def rng_tensors(sampler_generator: torch.Generator) -> dict[str, Tensor]:
-    tensors = {"torch": torch.get_rng_state(), "sampler": sampler_generator.get_state()}
+def rng_tensors(sampler_state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The global random states (CPU and every CUDA device) and the sampler's."""
+    tensors = {"torch": torch.get_rng_state(), **sampler_state}
     if torch.cuda.is_available():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"cuda.{i}"] = s
     return tensors
 
 
-def restore_rng(tensors: dict[str, Tensor], sampler_generator: torch.Generator) -> None:
+def restore_rng(tensors: dict[str, Tensor], sampler: Any) -> None:
+    """Restore what ``rng_tensors`` saved; ``sampler`` has ``load_state`` (flowbind.data)."""
     torch.set_rng_state(tensors["torch"])
-    sampler_generator.set_state(tensors["sampler"])
+    sampler.load_state(tensors)
     cuda = [tensors[k] for k in sorted(tensors) if k.startswith("cuda.")]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)
@@ -87,13 +89,13 @@ def write_train_state(
     progress: TrainProgress,
     train_config: dict[str, Any],
     optimizer: Optimizer,
-    sampler_generator: torch.Generator,
+    sampler_state: dict[str, Tensor],
     ema: dict[str, Tensor] | None,
 ) -> None:
     """Write the non-model half of a training checkpoint into ``folder``."""
     opt_tensors, groups = optimizer_tensors(optimizer)
     save_tensors(folder / "optimizer.safetensors", opt_tensors)
-    save_tensors(folder / "rng.safetensors", rng_tensors(sampler_generator))
+    save_tensors(folder / "rng.safetensors", rng_tensors(sampler_state))
     if ema is not None:
         save_tensors(folder / "ema.safetensors", ema)
     write_json(

@@ -15,6 +15,14 @@ Launched by torchrun (WORLD_SIZE > 1), training is data-parallel with DDP: every
 its shard of each global minibatch and the gradients are all-reduced, so N ranks take the steps
 one process takes (flowbind.distributed); rank 0 writes the files.
 
+The fast path (``fast=True``, for GPUs) keeps the latents on the device and draws the batches
+there (flowbind.data.ResidentSampler), and reads nothing back to the host between log steps: the
+loss terms are summed on the device, and a step whose loss is not finite is skipped by the fused
+Adam update itself (its ``found_inf``) and reported at the next log step, so no NaN reaches the
+weights there either. ``compile`` runs the objective through torch.compile ("reduce-overhead"
+adds CUDA graphs). The plain path is the reference; the fast one draws other random rows, so
+its runs are other seeds of the same training (tests/test_fast_path.py compares the curves).
+
 Output folder layout:
     out_dir/loss.csv                  one row per ``log_every`` steps, one column per loss term
     out_dir/checkpoints/step_<N>/     training checkpoints (the newest ``keep_checkpoints``)
@@ -35,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from flowbind import distributed
@@ -48,7 +57,14 @@ from flowbind.checkpoint import (
     write_model_files,
 )
 from flowbind.checks import count_problem, problems_of, real_problem
-from flowbind.data import BATCHING, GroupSampler, Latents, PairTable, check_training_data
+from flowbind.data import (
+    BATCHING,
+    GroupSampler,
+    Latents,
+    PairTable,
+    ResidentSampler,
+    check_training_data,
+)
 from flowbind.files import atomic_file
 from flowbind.model import FlowBind
 from flowbind.objective import ObjectiveConfig
@@ -62,7 +78,16 @@ from flowbind.train_state import (
 )
 
 # Fields that may change between a run and its resumption without changing the maths.
-RESUMABLE_FIELDS = ("steps", "checkpoint_every", "keep_checkpoints", "log_every", "device")
+RESUMABLE_FIELDS = (
+    "steps",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "log_every",
+    "device",
+    "compile",
+)
+# torch.compile modes of TrainConfig.compile ("off": eager)
+COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune-no-cudagraphs")
 
 
 class NonFiniteTrainingError(RuntimeError):
@@ -90,6 +115,10 @@ class TrainConfig:
         seed: seeds initial sampling and every random draw of training.
         device: "auto" (CUDA when available), "cpu" or "cuda[:i]".
         bf16: bf16 autocast on CUDA (ignored on the CPU).
+        fast: the fast path (module docstring): latents resident on the device, no host sync
+            between log steps; ``callback`` is then called at log steps only.
+        compile: "off", or the torch.compile mode of the objective: "default",
+            "reduce-overhead" (CUDA graphs) or "max-autotune-no-cudagraphs".
         objective: the objective's scheme and flags.
     """
 
@@ -106,9 +135,13 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     bf16: bool = True
+    fast: bool = False
+    compile: str = "off"
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
 
     def __post_init__(self) -> None:
+        if self.compile is False:  # YAML reads an unquoted `off` as false
+            object.__setattr__(self, "compile", "off")
         if isinstance(self.objective, dict):
             object.__setattr__(self, "objective", ObjectiveConfig(**self.objective))
         counts = ("steps", "batch_size", "checkpoint_every", "keep_checkpoints", "log_every")
@@ -126,6 +159,11 @@ class TrainConfig:
         )
         if self.batching not in BATCHING:
             problems.append(f"batching must be one of {list(BATCHING)}, got {self.batching!r}")
+        if self.compile not in COMPILE_MODES:
+            problems.append(f"compile must be one of {list(COMPILE_MODES)}, got {self.compile!r}")
+        for name in ("bf16", "fast"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
         if problems:
             raise ValueError("invalid TrainConfig: " + "; ".join(problems))
         if self.checkpoint_every % self.log_every:
@@ -196,7 +234,8 @@ def train(
         out_dir: output folder (see the module docstring).
         resume: continue from the newest checkpoint in ``out_dir`` if there is one.
         progress: show a tqdm progress bar.
-        callback: called after every step with (step, loss terms as floats).
+        callback: called after every step with (step, loss terms as floats); on the fast path
+            after every log step, with the means over the steps since the last one.
 
     Returns:
         TrainResult with the trained model and where things were written.
@@ -216,7 +255,13 @@ def train(
     # fused: one kernel updates every parameter, on CPU and CUDA alike (python -m perf.train_step
     # times a whole step against the for-each update).
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-    sampler = GroupSampler(latents, pairs, config.batch_size, config.seed, config.batching)
+    sampler = (
+        ResidentSampler(
+            latents, pairs, config.batch_size, config.seed, config.batching, device=device
+        )
+        if config.fast
+        else GroupSampler(latents, pairs, config.batch_size, config.seed, config.batching)
+    )
     ema = (
         None
         if config.ema_decay is None
@@ -247,7 +292,9 @@ def train(
     objective = distributed.wrap(
         distributed.ObjectiveModule(model, config.objective, shard), device
     )
-    window: dict[str, float] = {}
+    compiled = compile_networks(model, config.compile)
+    window: dict[str, Any] = {}  # loss term -> its sum since the last log step
+    guard = _SkipGuard(optimizer, device) if config.fast else None
     bar = tqdm(total=config.steps, initial=state.step, desc="train flowbind", disable=not progress)
     started = time.perf_counter() - state.wall_time_s
     for step in range(state.step + 1, config.steps + 1):
@@ -259,33 +306,48 @@ def train(
         ]
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
             total, terms = objective(groups)
-        # The log needs these floats anyway (one sync per step); read before backward, a NaN
-        # loss stops the run before its gradient can reach the weights. Data-parallel, they are
-        # the ranks' mean: the global batch's loss, the same on every rank.
+        # Data-parallel, the values are the ranks' mean: the global batch's loss, the same on
+        # every rank.
         names = ["loss", *terms]
         stacked = torch.stack([total.detach(), *(v.detach() for v in terms.values())]).float()
-        values = dict(zip(names, distributed.average(stacked, shard).tolist(), strict=True))
-        if not all(math.isfinite(v) for v in values.values()):
-            bar.close()
-            raise _stopped(out_dir, step, "the loss is not finite", values)
+        stacked = distributed.average(stacked, shard)
+        values: dict[str, float] | None = None
+        if guard is None:
+            # The log needs these floats anyway (one sync per step); read before backward, a
+            # NaN loss stops the run before its gradient can reach the weights.
+            values = dict(zip(names, stacked.tolist(), strict=True))
+            if not all(math.isfinite(v) for v in values.values()):
+                bar.close()
+                raise _stopped(out_dir, step, "the loss is not finite", values)
+        else:  # no sync: a non-finite step is skipped on the device and reported when logging
+            guard.check(step, stacked)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         if ema is not None:
-            _update_ema(ema, model, config.ema_decay)
+            _update_ema(ema, model, config.ema_decay, None if guard is None else guard.finite)
 
-        for k, v in values.items():
-            window[k] = window.get(k, 0.0) + v
-        if step % config.log_every == 0 or step == config.steps:
+        for k, v in zip(names, stacked if values is None else values.values(), strict=True):
+            window[k] = window[k] + v if k in window else v
+        logging = step % config.log_every == 0 or step == config.steps
+        if logging:
             steps_in_window = (step - 1) % config.log_every + 1
-            if main:
-                means = {k: v / steps_in_window for k, v in window.items()}
-                _append_log(log_path, step, config.lr_at(step), means)
+            means = {k: float(v) / steps_in_window for k, v in window.items()}  # fast: syncs
             window.clear()
+            if guard is not None:
+                bad = guard.first_bad()  # the one sync of the fast path, at log steps
+                if bad is not None:
+                    bar.close()
+                    raise _stopped(out_dir, bad, "the loss is not finite", means, skipped=True)
+            if main:
+                _append_log(log_path, step, config.lr_at(step), means)
+            if guard is not None:
+                values = means
         bar.update(1)
-        bar.set_postfix(loss=f"{values['loss']:.4f}")
+        if values is not None:
+            bar.set_postfix(loss=f"{values['loss']:.4f}")
         state.step, state.wall_time_s = step, time.perf_counter() - started
         if step % config.checkpoint_every == 0 or step == config.steps:
             if not _weights_finite(model, ema):
@@ -295,9 +357,10 @@ def train(
             if main:
                 _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state)
             distributed.barrier(shard)
-        if callback is not None:
+        if callback is not None and values is not None:
             callback(step, values)
     bar.close()
+    uncompile(compiled)
 
     if ema is not None:
         model.load_state_dict({**model.state_dict(), **ema})
@@ -314,11 +377,74 @@ def _weights_finite(model: FlowBind, ema: dict[str, torch.Tensor] | None) -> boo
     return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
+def compile_networks(model: nn.Module, mode: str) -> list[nn.Module]:
+    """Compile, in place, the networks that carry a model's FLOPs: ``model.compile_targets()``
+    when the model defines it, its drift networks (``model.drifts``) otherwise.
+
+    Only the networks are compiled, not the objective around them: its random draws stay eager,
+    so compiling changes the floats' rounding, not the draws (a compiled run resumes eagerly).
+
+    Returns:
+        The compiled modules (none when ``mode`` is "off"), for ``uncompile``.
+    """
+    if mode == "off":
+        return []
+    import torch._inductor  # noqa: PLC0415 (the compiler loads only when asked for)
+
+    if hasattr(model, "compile_targets"):
+        targets = list(model.compile_targets())
+    elif isinstance(getattr(model, "drifts", None), nn.ModuleDict):
+        targets = list(model.drifts.values())
+    else:
+        raise ValueError(
+            f"train.compile: {type(model).__name__} has no drift networks (.drifts) and no "
+            "compile_targets(); give it one, or train with compile: off"
+        )
+    for module in targets:
+        module.compile(options=torch._inductor.list_mode_options(mode))
+    return targets
+
+
+def uncompile(modules: Sequence[nn.Module]) -> None:
+    """Undo ``compile_networks``: the trained model runs eagerly for whatever comes next."""
+    for module in modules:
+        module._compiled_call_impl = None  # what nn.Module.compile set
+
+
+class _SkipGuard:
+    """The fast path's NaN guard, without host syncs: a step whose loss is not finite sets the
+    fused Adam update's ``found_inf``, which leaves the weights and moments as they were (the
+    EMA too), and the first such step is kept on the device for the next log step to report."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, device: torch.device) -> None:
+        self.optimizer = optimizer
+        self.finite = torch.ones((), device=device)
+        self.bad_step = torch.zeros((), dtype=torch.long, device=device)
+
+    def check(self, step: int, values: Tensor) -> None:
+        """Before the update of ``step``: arm the skip if ``values`` (the loss terms) are not."""
+        self.finite = torch.isfinite(values).all().float()
+        self.optimizer.found_inf = 1.0 - self.finite  # read by the fused Adam kernel
+        first = (self.bad_step == 0) & (self.finite == 0)
+        self.bad_step = torch.where(first, step, self.bad_step)
+
+    def first_bad(self) -> int | None:
+        bad = int(self.bad_step)
+        return bad or None
+
+
 def _stopped(
-    out_dir: Path, step: int, problem: str, values: dict[str, float]
+    out_dir: Path, step: int, problem: str, values: dict[str, float], skipped: bool = False
 ) -> NonFiniteTrainingError:
-    """The error of a run stopped at ``step``, naming every loss term and what is left."""
+    """The error of a run stopped at ``step``, naming every loss term and what is left.
+
+    ``skipped``: the fast path found it at a later log step, having skipped the updates of the
+    bad steps, and ``values`` are the means over that log window.
+    """
     terms = ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+    if skipped:
+        terms = f"means since the last log step: {terms}; its update and those of any later "
+        terms += "non-finite step were skipped"
     last = latest_checkpoint(out_dir)
     kept = (
         "no checkpoint was written before it"
@@ -335,9 +461,13 @@ def _stopped(
 
 
 @torch.no_grad()
-def _update_ema(ema: dict[str, torch.Tensor], model: FlowBind, decay: float) -> None:
+def _update_ema(
+    ema: dict[str, torch.Tensor], model: FlowBind, decay: float, finite: Tensor | None = None
+) -> None:
+    """ema <- ema + (1 - decay) (p - ema); not at all where ``finite`` (fast path) is 0."""
+    weight = 1.0 - decay if finite is None else (1.0 - decay) * finite
     for name, p in model.named_parameters():
-        ema[name].lerp_(p.detach(), 1.0 - decay)
+        ema[name].lerp_(p.detach(), weight)
 
 
 def _append_log(path: Path, step: int, lr: float, values: dict[str, float]) -> None:
@@ -374,7 +504,7 @@ def _save_checkpoint(out_dir, model, optimizer, sampler, ema, config, state) -> 
             progress=state,
             train_config=config.to_dict(),
             optimizer=optimizer,
-            sampler_generator=sampler.generator,
+            sampler_state=sampler.state(),
             ema=ema,
         )
     for stale in checkpoints(out_dir)[: -config.keep_checkpoints]:
@@ -402,7 +532,7 @@ def _restore(checkpoint, model, optimizer, sampler, ema, config, device) -> Trai
     restore_optimizer(
         optimizer, load_train_tensors(checkpoint, "optimizer", device), meta["param_groups"]
     )
-    restore_rng(load_train_tensors(checkpoint, "rng"), sampler.generator)
+    restore_rng(load_train_tensors(checkpoint, "rng"), sampler)
     if ema is not None:
         ema.update(load_train_tensors(checkpoint, "ema", device))
     return TrainProgress(step=meta["step"], wall_time_s=meta["wall_time_s"])

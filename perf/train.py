@@ -1,6 +1,7 @@
 """Training throughput of FlowBind (or a baseline) at a workflow config's sizes.
 
     python -m perf.train --config workflow/config/paper.yaml --steps 50
+    python -m perf.train --config workflow/config/paper.yaml --no-fast --compile off  # plain
     python -m perf.train --config workflow/config/default.yaml --device cpu --threads 2
     for w in 256 512 1152; do for b in 128 512; do
         python -m perf.train --width $w --batch $b; done; done     # step time against width, batch
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import math
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ import torch
 from bench.config import resolve_config
 from bench.methods import build_method
 from flowbind.data import GroupSampler, PairTable
+from flowbind.training import COMPILE_MODES
 from perf.flops import bf16_peak, step_flops
 from perf.train_step import random_training_data
 
@@ -65,6 +68,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument("--width", type=int, help="override model.hidden_dim (and the encoder's)")
     parser.add_argument("--batch", type=int, help="override train.batch_size")
+    parser.add_argument(
+        "--fast",
+        action=argparse.BooleanOptionalAction,
+        help="override train.fast: the fast path (--fast) or the plain one (--no-fast)",
+    )
+    parser.add_argument(
+        "--compile", choices=COMPILE_MODES, help="override train.compile (torch.compile mode)"
+    )
     parser.add_argument("--csv", type=Path, default=ROOT / "results/perf/train.csv")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 1:
@@ -79,7 +90,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         config["train"]["batch_size"] = args.batch
     total_steps = args.warmup + args.steps
     train = {**config["train"], "steps": total_steps, "device": args.device}
-    train.update(log_every=1, checkpoint_every=total_steps)
+    if args.fast is not None:
+        train["fast"] = args.fast
+    if args.compile:
+        train["compile"] = args.compile
+    # Timed at log steps: the end of the warm-up and the end are both log steps, and the fast
+    # path reads the device only there (so the clock waits for the device's queue to drain).
+    log_every = math.gcd(args.warmup, args.steps)
+    train.update(log_every=log_every, checkpoint_every=total_steps)
     method = build_method(
         args.method,
         model={**config["model"], "latent_dim": config["latent_dim"]},
@@ -97,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     flops = step_flops(model, sizes, method.train_config.objective)
     samples = int(sum(n for _, n in sizes))
 
-    times: list[float] = []
+    times: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as out:
         from flowbind.training import train as train_model
 
@@ -108,11 +126,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             method.train_config,
             Path(out) / "run",
             progress=False,
-            callback=lambda step, values: times.append(time.perf_counter()),
+            callback=lambda step, values: times.update({step: time.perf_counter()}),
         )
     device = next(model.parameters()).device
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    per_step = (times[-1] - times[args.warmup - 1]) / args.steps  # after the warm-up steps
+    per_step = (times[total_steps] - times[args.warmup]) / args.steps  # after the warm-up
     achieved = flops / per_step
     peak = bf16_peak(name)
     row = {
@@ -122,6 +140,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "threads": torch.get_num_threads() if device.type == "cpu" else "",
         "config": args.config.name,
         "method": args.method,
+        "fast": method.train_config.fast,
+        "compile": method.train_config.compile,
         "width": config["model"]["hidden_dim"],
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "batch": samples,

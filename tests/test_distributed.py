@@ -19,11 +19,14 @@ WORKER = Path(__file__).parent / "ddp_worker.py"
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
 
 
-def run(out: Path, steps: int, ranks: int = 1, batching: str = "proportional") -> Path:
-    """tests/ddp_worker.py alone (ranks=1) or under torchrun with ``ranks`` gloo processes."""
+def run(
+    out: Path, steps: int, ranks: int = 1, batching: str = "proportional", path: str = "plain"
+) -> Path:
+    """tests/ddp_worker.py alone (ranks=1) or under torchrun with ``ranks`` gloo processes;
+    ``path``: "plain" or "fast" (TrainConfig.fast)."""
     launcher = [sys.executable] if ranks == 1 else [*TORCHRUN, str(ranks)]
     result = subprocess.run(
-        [*launcher, str(WORKER), str(out), str(steps), batching],
+        [*launcher, str(WORKER), str(out), str(steps), batching, path],
         capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -49,9 +52,10 @@ def test_shards_split_every_group_into_contiguous_rows_of_near_equal_size():
         Shard(2, 2)
 
 
-def test_two_gloo_ranks_take_the_steps_of_one_process_each_on_its_own_rows(tmp_path):
-    one = run(tmp_path / "one", steps=8)
-    two = run(tmp_path / "two", steps=8, ranks=2)
+@pytest.mark.parametrize("path", ["plain", "fast"])
+def test_two_gloo_ranks_take_the_steps_of_one_process_each_on_its_own_rows(tmp_path, path):
+    one = run(tmp_path / "one", steps=8, path=path)
+    two = run(tmp_path / "two", steps=8, ranks=2, path=path)
     a, b = weights(one), weights(two)
     assert set(a) == set(b)
     for name in a:  # float tolerance: the ranks' sums are added in another order

@@ -3,6 +3,7 @@ benchmark's CSV row. Speeds themselves are measured by running the scripts, not 
 
 import csv
 
+import pytest
 from torch import nn
 
 from flowbind import FlowBind, FlowBindConfig
@@ -71,3 +72,40 @@ def test_the_training_benchmark_writes_a_row_with_its_figures(tmp_path):
     assert float(written["steps_per_s"]) > 0 and float(written["tflop_per_step"]) > 0
     tiny = FlowBindConfig(latent_dim=32, hidden_dim=32, depth=1, encoder_hidden_dim=32)
     assert row["parameters"] == FlowBind(tiny).num_parameters()
+
+
+def test_the_training_benchmark_times_the_fast_path_at_log_steps(tmp_path):
+    from perf.train import main
+
+    out = tmp_path / "train.csv"
+    for path in ("--fast", "--no-fast"):
+        main(["--config", "workflow/config/tiny.yaml", "--device", "cpu", "--steps", "4",
+              "--warmup", "2", "--pairs", "300", path, "--csv", str(out)])  # fmt: skip
+    with out.open() as f:
+        fast, plain = list(csv.DictReader(f))
+    assert (fast["fast"], plain["fast"]) == ("True", "False")
+    assert float(fast["steps_per_s"]) > 0 and fast["tflop_per_step"] == plain["tflop_per_step"]
+
+
+def test_the_fast_path_comparison_flags_a_curve_outside_the_seed_noise():
+    import numpy as np
+
+    from perf.fast_path import compare
+
+    rng = np.random.default_rng(0)
+    plain = 1 + 0.01 * rng.standard_normal((4, 5))
+    same = compare(plain, 1 + 0.01 * rng.standard_normal((4, 5)), z=4)
+    shifted = compare(plain, 1.1 + 0.01 * rng.standard_normal((4, 5)), z=4)
+    assert same["within"].all() and not shifted["within"].any()
+    assert np.allclose(shifted["diff"], shifted["fast_mean"] - shifted["plain_mean"])
+
+
+def test_the_gpu_sync_check_says_it_needs_a_gpu(capsys):
+    import torch
+
+    from perf.gpu_sync import main
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: the check measures (perf/gpu_checks.sh runs it)")
+    assert main(["--steps", "2"]) == 2
+    assert "needs a CUDA device" in capsys.readouterr().out
