@@ -66,4 +66,5 @@ rule all:
         rules.tables.input,
         rules.ablations.input,
         rules.report.output,
+        rules.claims.output,
         rules.resolved_config.output,

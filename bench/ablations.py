@@ -297,6 +297,27 @@ def objective_rows(
     return rows
 
 
+def anchor_variance_rows(
+    runs: Mapping[float, Sequence[str | Path]],
+    main: float,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> tuple[list[dict[str, str]], list[float], dict[str, tuple[list, list, list]]]:
+    """FlowBind at each fixed anchor variance: (rows, x: the variances, alignment series).
+
+    Args:
+        runs: anchor variance -> the seeds' ablation records.
+        main: the main runs' variance (its row says so).
+    """
+    rows, cells = [], []
+    for variance in sorted(runs):
+        row, cell = pooled_row(runs[variance], OBJECTIVE_COLUMNS, resamples)
+        main_run = "yes" if variance == main else "no"
+        rows.append({"Anchor variance": f"{variance:g}", "Main run": main_run, **row})
+        cells.append(cell)
+    series = series_of(cells, ("T->I CLIP", "I->T CLIP", "I->A AIS", "A->I AIS"))
+    return rows, sorted(runs), series
+
+
 def table4_rows(
     settings: Sequence[tuple[str, Sequence[str | Path]]], resamples: int = DEFAULT_RESAMPLES
 ) -> list[dict[str, str]]:

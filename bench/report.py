@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bench.claims import Claim, evaluate_claims
 from bench.report_gallery import FAMILIES, Item, gallery_items
 from bench.report_html import png_uri, render, render_macro
 from bench.report_provenance import Provenance
@@ -25,6 +26,7 @@ from bench.report_tables import TableBlock, table_blocks
 from bench.report_text import (
     ABLATION_INTRO,
     ABLATION_TABLES,
+    CLAIMS_INTRO,
     FIGURE_CAPTIONS,
     FIGURE_TITLES,
     LEGEND,
@@ -49,7 +51,7 @@ class ReportFiles:
         data: the benchmark's data folder (results/embedded/data).
         paper: the paper's numbers (results/paper of the repository).
         losses: method -> its loss-curve PNG.
-        figures: "ia_fraction", "solver", "anchors", "interpolation" -> PNG.
+        figures: "ia_fraction", "anchor_variance", "solver", "anchors", "interpolation" -> PNG.
     """
 
     results: Path
@@ -103,7 +105,7 @@ class Section:
     title: str
     intro: str
     kind: str
-    body: TablesBody | Figures | list[Item]
+    body: TablesBody | Figures | list[Item] | list[Claim]
 
 
 def facts(p: Provenance) -> dict[str, Any]:
@@ -160,7 +162,13 @@ def build_report(
     tables = PAPER_MAIN_TABLES if provenance.benchmark == "paper" else MAIN_TABLES
     main = table_blocks(tables, files.results, files.paper)
     ablations = table_blocks(ABLATION_TABLES, files.results, files.paper)
+    claims = evaluate_claims(files.results)
     sections = [
+        *(
+            [Section("claims", "The paper's claims", CLAIMS_INTRO, "claims", claims)]
+            if claims
+            else []
+        ),
         Section("tables", "Tables", TABLE_INTRO, "tables", TablesBody(PAPER_NOTE, main)),
         Section("ablations", "Ablations", ABLATION_INTRO, "tables", TablesBody("", ablations)),
         Section("figures", "Figures", "", "figures", figures(files)),

@@ -133,8 +133,8 @@ def decimals(text: str) -> int:
 def interval_cell(row: Mapping[str, str], column: str, bold: bool = False) -> Cell:
     """``value ± half-width`` with the interval in a tooltip, sd (if any) on a second line.
 
-    A dagger marks a value outside its own interval (Frechet distances and CKNNA: a bootstrap
-    resample holds fewer distinct items, which shifts the interval; see the README).
+    A dagger marks a value outside its own interval, which no interval of metrics/ gives (the
+    Frechet distances and CKNNA use the delete-half jackknife for that reason; see the README).
     """
     value, low, high = row.get(column, ""), row.get(f"{column} low"), row.get(f"{column} high")
     v, lo, hi = number(value), number(low), number(high)

@@ -78,6 +78,11 @@ ABLATION_TABLES = {
         "Objective",
         "The public code's objective with and without stop-gradient; mean over seeds.",
     ),
+    "anchor_variance": (
+        "Anchor variance",
+        "FlowBind with each fixed anchor variance (the public code's 10 is the main run); "
+        "mean over seeds.",
+    ),
     "solver": (
         "ODE solver",
         "FlowBind's main run with each solver, against the drift "
@@ -93,15 +98,25 @@ PAPER_NOTE = (
 
 # Markup: the suite's own HTML (emphasis and bold), written here, never data.
 TABLE_INTRO = Markup(
-    "Metric cells read <em>value ± half-width</em> of the 95 % bootstrap interval over test "
-    "items (hover for the interval); ↑ higher is better, ↓ lower is better; the best method "
-    "per column is in <strong>bold</strong>. The codec ceiling (italic) scores "
-    "decode(encode(x)) of the real targets, the most any method can reach through the frozen "
-    "codecs; it is an upper bound and never bolded. † marks a value outside its own interval "
-    "(Frechet distances and CKNNA: resamples hold fewer distinct items, which shifts them)."
+    "Metric cells read <em>value ± half-width</em> of the 95 % interval over test items "
+    "(hover for the interval): the percentile bootstrap for means of per-item scores, the "
+    "delete-half jackknife for the Frechet distances and CKNNA, which finite samples bias; "
+    "↑ higher is better, ↓ lower is better; the best method per column is in "
+    "<strong>bold</strong>. The codec ceiling (italic) scores decode(encode(x)) of the real "
+    "targets, the most any method can reach through the frozen codecs; it is an upper bound "
+    "and never bolded. † would mark a value outside its own interval, a fault to report."
+)
+
+CLAIMS_INTRO = (
+    "Each claim of the paper, decided from this run's tables by one rule: it holds when the "
+    "value the paper says is better is better and the two 95 % intervals are disjoint, does "
+    "not hold when the other is better and they are disjoint, and is inconclusive when they "
+    "overlap (bench/claims.py; results/claims.csv)."
 )
 
 FIGURE_CAPTIONS = {
+    "anchor_variance": "T→I and I→T CLIP, I→A and A→I AIS of FlowBind against its fixed anchor "
+    "variance; bands: 95 % intervals of the seed mean.",
     "ia_fraction": "I→A and A→I AIS of FlowBind against the share of image-audio pairs kept "
     "for training (the paper's Figure 11); bands: 95 % intervals of the seed mean.",
     "solver": "T→I CLIP and I→A AIS of FlowBind's main run against the drift evaluations per "
@@ -126,6 +141,7 @@ LEGEND = Markup(
 
 FIGURE_TITLES = {
     "ia_fraction": "Image-audio fraction",
+    "anchor_variance": "Anchor variance",
     "solver": "Quality against function evaluations",
     "anchors": "Shared anchors",
     "interpolation": "Interpolation between two anchors",

@@ -89,19 +89,23 @@ def run_settings(
     Args:
         config: the resolved config (bench.config.resolve_config).
         method: a registered method name.
-        variant: "main", "ia<percent>" (image-audio pairs kept) or "objective-<name>"
-            (an entry of ablations.objectives).
+        variant: "main", "ia<percent>" (image-audio pairs kept), "objective-<name>"
+            (an entry of ablations.objectives) or "variance-<v>" (model.anchor_variance v).
         seed: the training seed (default: the config's first).
     """
     objective = dict(config["objective"])
+    model = {**config["model"], "latent_dim": config["latent_dim"]}
     ia_percent = 100
-    if variant.startswith("ia"):
+    if variant.startswith("variance-"):
+        model["anchor_variance"] = float(variant.removeprefix("variance-"))
+    elif variant.startswith("ia"):
         ia_percent = int(variant[2:])
     elif variant.startswith("objective-"):
         objective.update(config["ablations"]["objectives"][variant.removeprefix("objective-")])
     elif variant != "main":
-        raise ValueError(f"unknown run variant {variant!r}: main, ia<percent> or objective-<name>")
-    model = {**config["model"], "latent_dim": config["latent_dim"]}
+        raise ValueError(
+            f"unknown run variant {variant!r}: main, ia<percent>, objective-<name> or variance-<v>"
+        )
     seed = config["seeds"][0] if seed is None else seed
     train = {**config["train"], "seed": int(seed), "device": "auto"}
     return {

@@ -197,8 +197,10 @@ class ResidentSampler(GroupSampler):
     and each step's rows drawn and gathered there, so no step copies from the host.
 
     The pairs per table come from the host generator as in ``GroupSampler`` (a host draw, no
-    device sync); the rows come from a generator on ``device``. The draws are therefore not
-    ``GroupSampler``'s: a run on this sampler is another seed of the same distribution.
+    device sync); the rows come from a generator on ``device``, seeded alike. On a GPU, or with
+    proportional batching (where the plain sampler draws counts and rows from one generator),
+    the draws are therefore not ``GroupSampler``'s, and a run is another seed of the same
+    training; on the CPU with per-table batching they are the same draws.
 
     Raises:
         ValueError: if the stores do not fit in the device's free memory, naming both sizes.

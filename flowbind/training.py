@@ -20,8 +20,10 @@ there (flowbind.data.ResidentSampler), and reads nothing back to the host betwee
 loss terms are summed on the device, and a step whose loss is not finite is skipped by the fused
 Adam update itself (its ``found_inf``) and reported at the next log step, so no NaN reaches the
 weights there either. ``compile`` runs the objective through torch.compile ("reduce-overhead"
-adds CUDA graphs). The plain path is the reference; the fast one draws other random rows, so
-its runs are other seeds of the same training (tests/test_fast_path.py compares the curves).
+adds CUDA graphs). The plain path is the reference. On a GPU the fast one draws other random rows
+(from the device's generator), so its runs are other seeds of the same training; on the CPU
+with per-table batching it takes the plain path's steps exactly (tests/test_fast_path.py checks
+both: the identical weights, and the curves of differing draws within seed noise).
 
 Output folder layout:
     out_dir/loss.csv                  one row per ``log_every`` steps, one column per loss term

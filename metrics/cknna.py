@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Score, bootstrap
+from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Score, delete_half
 from metrics.validation import MetricInputError, as_features
 
 MAX_SAMPLES = 1024
@@ -125,23 +125,24 @@ def cknna_score(
     level: float = DEFAULT_LEVEL,
     max_samples: int = MAX_SAMPLES,
 ) -> Score:
-    """CKNNA with a bootstrap interval over items.
+    """CKNNA with its delete-half jackknife interval (metrics.bootstrap).
 
-    A resample draws items with replacement and keeps each drawn item once: duplicated rows
-    would be each other's nearest neighbours and distort the kNN masks. The resamples therefore
-    hold about 63 % of the items, which widens the interval (it is conservative). Default 200
-    resamples (each is an n x n computation); ``DEFAULT_RESAMPLES`` is {DEFAULT_RESAMPLES}.
+    Each subsample keeps half of the items, without replacement: duplicated rows would be each
+    other's nearest neighbours and distort the kNN masks, and CKNNA moves with the number of
+    items, so only the subsamples' spread is used, around the full-set value (cut at 1).
+    Default 200 subsamples (each is an n/2 x n/2 computation); ``DEFAULT_RESAMPLES`` is
+    {DEFAULT_RESAMPLES}.
     """
     a, b = _checked(feats_a, feats_b, k)
-    if len(a) < 3 * (k + 2):
+    if len(a) < 2 * (k + 2):
         raise MetricInputError(
-            f"a CKNNA interval with k={k} needs at least {3 * (k + 2)} items, got {len(a)}: a "
-            f"resample keeps about 63 % of them, and its kNN sets need more than {k + 1} items"
+            f"a CKNNA interval with k={k} needs at least {2 * (k + 2)} items, got {len(a)}: a "
+            f"subsample keeps half of them, and its kNN sets need more than {k + 1} items"
         )
     rows = _subset(len(a), max_samples, seed)
     a, b = a[rows], b[rows]
-    return bootstrap(
-        lambda idx: _cknna(a[np.unique(idx)], b[np.unique(idx)], k), len(a), resamples, seed, level
+    return delete_half(
+        lambda idx: _cknna(a[idx], b[idx], k), len(a), resamples, seed, level, ceiling=1.0
     )
 
 

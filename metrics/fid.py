@@ -27,9 +27,10 @@ from torch import nn
 from metrics.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_RESAMPLES,
+    DELETE_HALF,
     Score,
-    percentile_interval,
-    resample_indices,
+    delete_half_interval,
+    half_sample_indices,
 )
 from metrics.validation import MetricInputError, as_features
 
@@ -91,27 +92,34 @@ def frechet_score(
     seed: int = 0,
     level: float = DEFAULT_LEVEL,
 ) -> Score:
-    """Frechet distance with a bootstrap interval; each set's items are resampled independently.
+    """Frechet distance with its delete-half jackknife interval (metrics.bootstrap).
 
-    The sets are unpaired (generated vs real), so a resample draws len(a) items of a and len(b)
-    items of b with replacement. Note that the Frechet distance is biased upwards at finite N, so
-    the resampled values (which hold fewer distinct items) sit above the full-set value.
+    The sets are unpaired (generated vs real): each subsample keeps half of a's items and half
+    of b's, drawn independently without replacement. The distance is biased upwards at finite
+    N, so the subsamples' values sit above the full-set value; only their spread is used, and
+    the interval is centred on the full-set value (cut at 0).
     """
     a = as_features(feats_a, "feats_a", min_samples=2)
     b = as_features(feats_b, "feats_b", min_samples=2)
+    if min(len(a), len(b)) < 4:
+        raise MetricInputError(
+            f"a Frechet interval needs at least 4 items per set (a subsample keeps half, and a "
+            f"covariance needs 2), got {len(a)} and {len(b)}; score more items, or use "
+            "frechet_distance for the value alone"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RankWarning)
         value = frechet_distance(a, b)
     values = [
         _frechet_rows(a[rows_a], b[rows_b])
         for rows_a, rows_b in zip(
-            resample_indices(len(a), resamples, seed),
-            resample_indices(len(b), resamples, seed + 1),
+            half_sample_indices(len(a), resamples, seed),
+            half_sample_indices(len(b), resamples, seed + 1),
             strict=True,
         )
     ]
-    low, high = percentile_interval(np.array(values), level)
-    return Score(value, low, high, len(a), resamples, level)
+    low, high = delete_half_interval(value, np.array(values), level, floor=0.0)
+    return Score(value, low, high, len(a), resamples, level, DELETE_HALF)
 
 
 def _frechet_rows(a: np.ndarray, b: np.ndarray) -> float:

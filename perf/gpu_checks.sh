@@ -50,6 +50,14 @@ for w in 512 1152; do
     done
 done
 
+# 5. the fast path's loss curve against the plain one's over seeds, on the embedded default's
+# latents when they were carried along (results/latents, from `snakemake --cores all encode`)
+if [[ -f results/latents/train_ti.npz ]]; then
+    step 200 $PY -m perf.fast_path --seeds 0 1 2 --device cuda --csv "$OUT/fast_path.csv"
+else
+    echo "== skipped the loss-curve comparison: no results/latents (carry it along)"
+fi
+
 echo "== summary"
 if ((${#failed[@]})); then
     printf 'FAILED: %s\n' "${failed[@]}"

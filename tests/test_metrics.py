@@ -142,14 +142,48 @@ def test_frechet_refuses_bad_input_and_warns_about_rank():
         frechet_distance(rng.standard_normal((10, 16)), rng.standard_normal((40, 16)))
 
 
-def test_frechet_bootstrap_interval_is_seeded_and_brackets_resampled_values():
+def test_frechet_interval_is_seeded_and_contains_its_value():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((300, 3)), rng.standard_normal((300, 3)) + 0.5
     first = frechet_score(a, b, resamples=200, seed=1)
     again = frechet_score(a, b, resamples=200, seed=1)
-    assert first == again
-    assert first.low < first.high
-    assert first.low <= first.value + 0.2 and first.value == pytest.approx(frechet_distance(a, b))
+    assert first == again and first.method == "delete-half jackknife"
+    assert first.low < first.value < first.high
+    assert first.value == pytest.approx(frechet_distance(a, b))
+
+
+def test_frechet_interval_contains_a_small_biased_value_that_resampling_would_miss():
+    """Two draws of one distribution: the distance is all finite-sample bias, and resamples
+    with replacement (fewer distinct items) give larger values than the full set every time."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((200, 32)), rng.standard_normal((200, 32))
+    value = frechet_distance(a, b)
+    resampled = [
+        frechet_distance(a[rng.integers(0, 200, 200)], b[rng.integers(0, 200, 200)])
+        for _ in range(50)
+    ]
+    assert min(resampled) > value  # the percentile interval would sit wholly above the value
+    score = frechet_score(a, b, resamples=100)
+    assert 0 <= score.low <= score.value <= score.high
+
+
+def test_delete_half_interval_estimates_the_sampling_spread():
+    """Its standard deviation is the spread of the distance over fresh samples, within 35 %."""
+    rng = np.random.default_rng(1)
+
+    def draw():
+        return rng.standard_normal((400, 4)), rng.standard_normal((400, 4)) + 0.4
+
+    fresh = np.std([frechet_distance(*draw()) for _ in range(200)], ddof=1)
+    estimated = [frechet_score(*draw(), resamples=100, seed=s) for s in range(10)]
+    sd = np.mean([(s.high - s.low) / (2 * 1.959964) for s in estimated])
+    assert 0.65 * fresh < sd < 1.35 * fresh, (sd, fresh)
+
+
+def test_frechet_interval_needs_four_items_per_set():
+    rng = np.random.default_rng(0)
+    with pytest.raises(MetricInputError, match="at least 4 items per set"):
+        frechet_score(rng.standard_normal((3, 2)), rng.standard_normal((10, 2)))
 
 
 def test_fad_uses_every_frame_of_every_clip():
@@ -315,10 +349,10 @@ def test_cknna_refuses_unpaired_or_too_few_items_and_has_an_interval():
         cknna(a[:8], a[:8])
     b = a + 0.3 * rng.standard_normal((60, 4))
     score = cknna_score(a, b, resamples=20)
-    assert score.low <= score.high and 0 < score.value < 1
-    # 20 items give CKNNA a value but too few for resamples that keep 63 % of them
+    assert score.low <= score.value <= score.high and 0 < score.value < 1
+    # 20 items give CKNNA a value but too few for subsamples that keep half of them
     assert 0 < cknna(a[:20], b[:20]) < 1
-    with pytest.raises(MetricInputError, match="interval with k=10 needs at least 36 items"):
+    with pytest.raises(MetricInputError, match="interval with k=10 needs at least 24 items"):
         cknna_score(a[:20], b[:20], resamples=20)
     metric = CKNNA()
     metric.update(a[:30], b[:30])

@@ -121,6 +121,33 @@ rule objective:
         "../scripts/objective.py"
 
 
+rule anchor_variance:
+    """FlowBind with each fixed anchor variance of ablations.anchor_variance."""
+    input:
+        [ablation_runs("flowbind", name) for name in VARIANCES],
+    output:
+        table=report(
+            "results/anchor_variance.csv",
+            category="Ablations",
+            labels={"table": "anchor_variance"},
+        ),
+        figure=report(
+            "results/anchor_variance.png",
+            category="Ablations",
+            labels={"figure": "anchor_variance"},
+        ),
+    log:
+        "results/logs/ablations/anchor_variance.log",
+    conda:
+        "../../environment.yml"
+    params:
+        runs={v: ablation_runs("flowbind", name) for name, v in VARIANCES.items()},
+        main=config["model"]["anchor_variance"],
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/anchor_variance.py"
+
+
 rule solver:
     """Quality against drift evaluations for each ODE solver, on FlowBind's main run."""
     input:
@@ -153,10 +180,12 @@ rule solver:
 
 
 rule ablations:
-    """Every ablation: Table 4, the I-A fraction curve, the objective and the ODE solver."""
+    """Every ablation: Table 4, the I-A fraction curve, the objective, the anchor variance and
+    the ODE solver."""
     input:
         rules.table4.output,
         rules.ia_fraction.output,
         rules.objective.output,
+        rules.anchor_variance.output,
         rules.solver.output.table,
         rules.solver.output.figure,

@@ -71,6 +71,8 @@ TRAINED = [m for m in config["methods"] if not is_official(m)]
 ONE_TO_ONE = list(FAMILIES["one_to_one"])
 SCORED = config["methods"] + ["codec_ceiling"]
 OBJECTIVES = config["ablations"]["objectives"]
+# variant names of the anchor-variance sweep: variance-0.1, variance-1, ...
+VARIANCES = {f"variance-{v:g}": v for v in config["ablations"]["anchor_variance"]}
 EVALUATIONS = expand("results/evaluate/{method}/{task}.json", method=SCORED, task=TASKS)
 # Generation and scoring run as one job per method and task group: Tables 2 and 3 need only
 # the one-to-one tasks; Tables 7 and 8 the one-to-many and many-to-one tasks ("multi"). Two
@@ -87,7 +89,7 @@ GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
 wildcard_constraints:
     method="[a-z_]+",
     task="|".join(TASKS),
-    variant="main|ia[0-9]+|objective-[a-z0-9-]+",
+    variant="main|ia[0-9]+|objective-[a-z0-9-]+|variance-[0-9.]+",
     seed="[0-9]+",
 
 
@@ -136,6 +138,10 @@ def ablation_variant(variant_name):
     """Settings equal to the main run's reuse the main run instead of training a copy."""
     if variant_name == "ia100":
         return "main"
+    if variant_name.startswith("variance-"):
+        value = float(variant_name.removeprefix("variance-"))
+        if value == config["model"]["anchor_variance"]:
+            return "main"
     if variant_name.startswith("objective-"):
         entry = OBJECTIVES[variant_name.removeprefix("objective-")]
         main = config["objective"]

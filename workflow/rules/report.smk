@@ -44,6 +44,7 @@ rule report:
         anchors=rules.report_figures.output.anchors,
         interpolation=rules.report_figures.output.interpolation,
         ia_fraction=rules.ia_fraction.output.figure,
+        anchor_variance=rules.anchor_variance.output.figure,
         solver=rules.solver.output.figure,
         evaluations=EVALUATIONS,
         generated=expand(
@@ -52,6 +53,7 @@ rule report:
         data=DATA_FILES,
         quality=QUALITY_FILES,
         paper=expand(f"{workflow.basedir}/results/paper/table{{n}}.csv", n=range(1, 9)),
+        claims="results/claims.csv",
     output:
         html=report("results/report.html", category="Report", labels={"page": "report"}),
     log:
@@ -80,3 +82,21 @@ rule resolved_config:
         config=dict(config),
     script:
         "../scripts/resolved_config.py"
+
+
+rule claims:
+    """results/claims.csv: whether each paper claim holds on this run, by one rule on the tables."""
+    input:
+        table3="results/table3.csv",
+        table4=rules.table4.output,
+        table5=rules.table5.output,
+        ia_fraction=rules.ia_fraction.output.table,
+    output:
+        report("results/claims.csv", category="Report", labels={"table": "claims"}),
+    log:
+        "results/logs/report/claims.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/claims.py"

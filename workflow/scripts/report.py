@@ -16,6 +16,7 @@ with job(sm.log[0]):
         losses=dict(zip(sm.params.trained, map(Path, sm.input.losses), strict=True)),
         figures={
             "ia_fraction": Path(sm.input.ia_fraction),
+            "anchor_variance": Path(sm.input.anchor_variance),
             "solver": Path(sm.input.solver),
             "anchors": Path(sm.input.anchors),
             "interpolation": Path(sm.input.interpolation),
