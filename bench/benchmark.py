@@ -66,6 +66,13 @@ class EmbeddedBenchmark:
         ]
         return "kind", values, pair, names
 
+    def attribute_labels(self, split: Any) -> dict[str, list[str]]:
+        """Every ground-truth attribute of a split's items: name -> value per item."""
+        from bench.embedded.world import ATTRIBUTES
+
+        codes = split.attributes
+        return {a.name: [a.values[c] for c in codes[a.name]] for a in ATTRIBUTES}
+
 
 class PaperBenchmark:
     """The paper's codecs, data and backbones (``bench.paper``), as the ``paper`` config says."""
@@ -119,6 +126,10 @@ class PaperBenchmark:
         names = [" ".join(c.split()[:4]) for c in split.captions]
         pair = (0, min(1, len(split) - 1))
         return "test item", ["all"] * len(split), pair, [names[i] for i in pair]
+
+    def attribute_labels(self, split: Any) -> dict[str, list[str]]:
+        """None: the paper's data sets have no ground-truth attributes."""
+        return {}
 
 
 def open_benchmark(config: Mapping[str, Any], results: str | Path = RESULTS) -> Any:

@@ -7,6 +7,10 @@
     interpolation.png    images decoded through FlowBind's image drift and the image codec from
                          anchors on the segment between two test scenes' shared anchors
                          (paper Figs. 11, 13)
+    anchor_map.png       the same anchors in a PCA beside a t-SNE, one row per ground-truth
+                         attribute (paper Appendix I)
+    anchor_purity.csv    per attribute: how often an anchor's nearest neighbours share its
+    anchor_purity.png    value, among all anchors and among other modalities' only, with chance
 
 PNGs are written without timestamps, so the same inputs give the same bytes.
 """
@@ -220,12 +224,131 @@ def interpolation_figure(
     _save(fig, path)
 
 
+PURITY_K = 10
+
+
+def neighbour_purity(
+    anchors: Mapping[str, np.ndarray], labels: Mapping[str, Sequence[str]], k: int = PURITY_K
+) -> list[dict[str, str]]:
+    """Nearest-neighbour purity of the anchors per attribute.
+
+    Args:
+        anchors: modality -> anchors of the same N test items, (N, D) each.
+        labels: attribute -> its value for each of the N items; "item" is added (each item its
+            own value: the share of neighbours that are the same scene from another modality).
+        k: neighbours per anchor (Euclidean, itself excluded).
+
+    Returns:
+        Rows of attribute, purity among all anchors, among other modalities' anchors only, and
+        chance (the purity of neighbours drawn at random: the sum of squared value shares).
+    """
+    modalities = list(anchors)
+    n = len(next(iter(anchors.values())))
+    points = np.concatenate([anchors[m] for m in modalities]).astype(np.float64)
+    owner = np.repeat(np.arange(len(modalities)), n)
+    squared = (points**2).sum(1)
+    distance = squared[:, None] + squared[None, :] - 2 * points @ points.T  # (3N, 3N)
+    np.fill_diagonal(distance, np.inf)
+    nearest = np.argsort(distance, axis=1)[:, :k]
+    cross = distance.copy()
+    cross[owner[:, None] == owner[None, :]] = np.inf
+    nearest_cross = np.argsort(cross, axis=1)[:, :k]
+    columns = {**labels, "item": [str(i) for i in range(n)]}
+    rows = []
+    for name, values in columns.items():
+        value = np.tile(np.asarray(values), len(modalities))
+        _, counts = np.unique(values, return_counts=True)
+        chance = float(((counts / n) ** 2).sum())
+        rows.append(
+            {
+                "Attribute": name,
+                "k": str(k),
+                "Purity (%)": f"{100 * (value[nearest] == value[:, None]).mean():.1f}",
+                "Cross-modal purity (%)": (
+                    f"{100 * (value[nearest_cross] == value[:, None]).mean():.1f}"
+                ),
+                "Chance (%)": f"{100 * chance:.1f}",
+            }
+        )
+    return rows
+
+
+def tsne_2d(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A 2-D t-SNE of the rows of ``x`` (scikit-learn, PCA initialisation, seeded)."""
+    from sklearn.manifold import TSNE
+
+    perplexity = min(30.0, (len(x) - 1) / 3)
+    return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(x)
+
+
+def anchor_map_figure(
+    anchors: Mapping[str, np.ndarray], labels: Mapping[str, Sequence[str]], path: str | Path
+) -> None:
+    """PCA and t-SNE of every modality's anchors, one row per attribute colouring them."""
+    modalities = list(anchors)
+    n = len(next(iter(anchors.values())))
+    points = np.concatenate([anchors[m] for m in modalities])
+    maps = {"PCA": pca_2d(points), "t-SNE": tsne_2d(points)}
+    rows = labels or {"modality": ["all"] * n}
+    plt = _pyplot()
+    colours = plt.get_cmap("tab10")
+    fig, axes = plt.subplots(len(rows), 2, figsize=(8.4, 3.3 * len(rows)), dpi=100, squeeze=False)
+    for r, (attribute, values) in enumerate(rows.items()):
+        levels = list(dict.fromkeys(sorted(values)))
+        for c, (name, xy) in enumerate(maps.items()):
+            ax = axes[r][c]
+            for k, m in enumerate(modalities):
+                part = xy[k * n : (k + 1) * n]
+                for j, level in enumerate(levels):
+                    keep = [i for i, v in enumerate(values) if v == level]
+                    ax.scatter(*part[keep].T, s=8, marker=MARKERS.get(m, "o"),
+                               color=colours(j % 10), alpha=0.7)  # fmt: skip
+            ax.set_title(f"{name}, coloured by {attribute}", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        handles = [
+            plt.Line2D([], [], ls="", marker="o", color=colours(j % 10), label=level)
+            for j, level in enumerate(levels)
+        ]
+        axes[r][1].legend(handles=handles, fontsize=7, loc="upper left",
+                          bbox_to_anchor=(1.01, 1.0), frameon=False)  # fmt: skip
+    markers = [
+        plt.Line2D([], [], ls="", marker=MARKERS.get(m, "o"), color="grey", label=m)
+        for m in modalities
+    ]
+    fig.legend(handles=markers, loc="lower center", ncol=len(modalities), fontsize=8,
+               frameon=False)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _save(fig, path)
+
+
+def purity_figure(rows: Sequence[Mapping[str, str]], path: str | Path) -> None:
+    """Bars of neighbour purity per attribute (all and cross-modal) with chance marked."""
+    plt = _pyplot()
+    names = [r["Attribute"] for r in rows]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(5.8, 3.4), dpi=110)
+    for offset, column in ((-0.2, "Purity (%)"), (0.2, "Cross-modal purity (%)")):
+        ax.bar(x + offset, [float(r[column]) for r in rows], 0.4, label=column.removesuffix(" (%)"))
+    ax.scatter(x, [float(r["Chance (%)"]) for r in rows], marker="_", s=400, color="black",
+               label="chance", zorder=3)  # fmt: skip
+    ax.set_xticks(x, names, rotation=20)
+    ax.set_ylabel(f"share of {rows[0]['k']} nearest neighbours with the same value (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    _save(fig, path)
+
+
 def flowbind_figures(
     run: str | Path,
     latent_dir: str | Path,
     benchmark: Any,
     anchors_path: str | Path,
     interpolation_path: str | Path,
+    map_path: str | Path | None = None,
+    purity_csv: str | Path | None = None,
+    purity_path: str | Path | None = None,
     **solver: Any,
 ) -> None:
     """The anchor projection and the interpolation strip of FlowBind's main run.
@@ -237,6 +360,8 @@ def flowbind_figures(
             embedded one colours the projection by a ground-truth attribute.
         anchors_path: where to write anchors.png.
         interpolation_path: where to write interpolation.png.
+        map_path, purity_csv, purity_path: where to write anchor_map.png, anchor_purity.csv
+            and anchor_purity.png (each skipped when None).
         **solver: ODE solver settings (method, steps).
     """
     from bench.latents import read_latents
@@ -249,6 +374,20 @@ def flowbind_figures(
     latents = {m: test[m] for m in MARKERS if m in test}
     attribute, values, pair, names = benchmark.figure_labels(split)
     anchor_figure(model, latents, values, attribute, anchors_path, **solver)
+    if map_path is not None or purity_csv is not None:
+        anchors = {
+            m: model.encode(m, torch.from_numpy(z), **solver).numpy() for m, z in latents.items()
+        }
+        labels = benchmark.attribute_labels(split)
+        if map_path is not None:
+            anchor_map_figure(anchors, labels, map_path)
+        if purity_csv is not None:
+            from bench.tables import write_csv
+
+            rows = neighbour_purity(anchors, labels)
+            write_csv(purity_csv, rows)
+            if purity_path is not None:
+                purity_figure(rows, purity_path)
     real = [split.image[i] for i in pair]
     codec = benchmark.codec("image")
     interpolation_figure(model, codec, latents, real, names, pair, interpolation_path, **solver)

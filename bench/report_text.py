@@ -115,6 +115,11 @@ CLAIMS_INTRO = (
 )
 
 FIGURE_CAPTIONS = {
+    "anchor_map": "FlowBind's anchors of the test triplets from every modality (marker), in a "
+    "PCA and a t-SNE, coloured by each ground-truth attribute (the paper's Appendix I).",
+    "anchor_purity": "How often an anchor's 10 nearest neighbours share its attribute value, "
+    "among all anchors and among the other modalities' only, against chance (black); 'item' "
+    "is the same scene (results/report/anchor_purity.csv).",
     "anchor_variance": "T→I and I→T CLIP, I→A and A→I AIS of FlowBind against its fixed anchor "
     "variance; bands: 95 % intervals of the seed mean.",
     "ia_fraction": "I→A and A→I AIS of FlowBind against the share of image-audio pairs kept "
@@ -144,6 +149,8 @@ FIGURE_TITLES = {
     "anchor_variance": "Anchor variance",
     "solver": "Quality against function evaluations",
     "anchors": "Shared anchors",
+    "anchor_map": "Shared anchors, every attribute",
+    "anchor_purity": "Nearest-neighbour purity of the anchors",
     "interpolation": "Interpolation between two anchors",
 }
 SUMMARY = (

@@ -214,8 +214,11 @@ def test_released_method_translates_as_the_public_code_does(released_files, publ
         anchor = public_euler(public["text"], (z - mean["text"]) / std["text"], 1.0, 0.0)
         for target in ("image", "audio"):
             expected = public_euler(public[target], anchor, 0.0, 1.0) * std[target] + mean[target]
-            # float32 rounding over 20 steps (the time grids are built differently)
-            torch.testing.assert_close(out[target], expected, rtol=1e-3, atol=1e-3)
+            # float32 rounding over 20 steps (the time grids are built differently, and one time
+            # row takes other matrix-product kernels than N), which single elements amplify
+            # more than others on some CPUs: bound the whole output's relative error
+            error = float((out[target] - expected).norm() / expected.norm())
+            assert error < 1e-4, f"{target}: relative error {error:.2e}"
     again = load_method(tmp_path / "run")
     assert isinstance(again, FlowBindReleasedMethod)
     torch.testing.assert_close(again.translate({"text": z}, ["image"])["image"], out["image"])

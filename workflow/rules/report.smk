@@ -24,6 +24,17 @@ rule report_figures:
             category="Report",
             labels={"figure": "interpolation"},
         ),
+        anchor_map=report(
+            "results/report/anchor_map.png",
+            category="Report",
+            labels={"figure": "anchor map"},
+        ),
+        purity="results/report/anchor_purity.csv",
+        purity_figure=report(
+            "results/report/anchor_purity.png",
+            category="Report",
+            labels={"figure": "anchor purity"},
+        ),
     log:
         "results/logs/report/figures.log",
     conda:
@@ -43,6 +54,8 @@ rule report:
         losses=rules.report_figures.output.loss,
         anchors=rules.report_figures.output.anchors,
         interpolation=rules.report_figures.output.interpolation,
+        anchor_map=rules.report_figures.output.anchor_map,
+        purity_figure=rules.report_figures.output.purity_figure,
         ia_fraction=rules.ia_fraction.output.figure,
         anchor_variance=rules.anchor_variance.output.figure,
         solver=rules.solver.output.figure,

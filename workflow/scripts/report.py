@@ -20,6 +20,8 @@ with job(sm.log[0]):
             "solver": Path(sm.input.solver),
             "anchors": Path(sm.input.anchors),
             "interpolation": Path(sm.input.interpolation),
+            "anchor_map": Path(sm.input.anchor_map),
+            "anchor_purity": Path(sm.input.purity_figure),
         },
     )
     provenance = collect(sm.params.config, basedir, sm.params.logs)

@@ -18,5 +18,8 @@ with job(sm.log[0], sm.threads):
         open_benchmark(sm.config),
         sm.output.anchors,
         sm.output.interpolation,
+        sm.output.anchor_map,
+        sm.output.purity,
+        sm.output.purity_figure,
         **sm.params.solver,
     )
