@@ -38,7 +38,6 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -48,8 +47,8 @@ from torch import Tensor, nn
 from baselines.budget import flowbind_parameters, trainable_parameters, width_for_budget
 from baselines.nets import ConditionalDrift
 from flowbind.config import FlowBindConfig
-from flowbind.data import Latents, PairTable
-from flowbind.method import FitReport, FlowBindMethod, Stage, split_steps
+from flowbind.data import PairTable
+from flowbind.method import FlowBindMethod, Stage, split_steps
 from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
@@ -297,22 +296,10 @@ class CoDiMethod(FlowBindMethod):
         """Text-paired tables only: CoDi never trained on image-audio pairs."""
         return [p for p in pairs if ANCHOR in p.modalities]
 
-    def fit(
-        self,
-        latents: Latents,
-        pairs: Sequence[PairTable],
-        out_dir: str | Path,
-        progress: bool = True,
-    ) -> FitReport:
-        """Stage 1 into out_dir/stage1, stage 2 into out_dir/stage2, the model to out_dir/model."""
-        used = self.usable_pairs(pairs)
-        if not used:
-            raise ValueError(
-                f"{self.name} can use none of the pair tables {[p.name for p in pairs]}"
-            )
+    def training_stages(self, used: Sequence[PairTable]) -> list[Stage]:
+        """Stage 1 (alignment) into out_dir/stage1, stage 2 (the flows) into out_dir/stage2."""
         steps = CoDiOptions(**self.options).stage_steps(self.train_config.steps)
-        stages = [
-            Stage(f"stage{stage}", used, n, functools.partial(_enter_stage, stage))
+        return [
+            Stage(f"stage{stage}", list(used), n, functools.partial(_enter_stage, stage))
             for stage, n in zip(STAGES, steps, strict=True)
         ]
-        return self.fit_stages(latents, used, stages, out_dir, progress)

@@ -35,7 +35,6 @@ import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -45,8 +44,8 @@ from torch import Tensor, nn
 from baselines.budget import flowbind_parameters, trainable_parameters, width_for_budget
 from baselines.nets import ConditionalDrift, per_row_times
 from flowbind.config import FlowBindConfig
-from flowbind.data import Latents, PairTable
-from flowbind.method import FitReport, FlowBindMethod
+from flowbind.data import PairTable
+from flowbind.method import FlowBindMethod
 from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
@@ -317,13 +316,7 @@ class CrossFlowMethod(FlowBindMethod):
         recipe = {k: v for k, v in self.options.items() if k != "pairs"}
         return CrossFlowModel(config, CrossFlowOptions(**recipe), self.groups())
 
-    def fit(
-        self,
-        latents: Latents,
-        pairs: Sequence[PairTable],
-        out_dir: str | Path,
-        progress: bool = True,
-    ) -> FitReport:
+    def configure(self, pairs: Sequence[PairTable]) -> None:
+        """Record the pair tables with data: the model has one flow per ordered pair of them."""
         used = [p.name for p in self.usable_pairs(pairs)]
         self.options = self.check_options({**self.options, "pairs": used})
-        return super().fit(latents, pairs, out_dir, progress)

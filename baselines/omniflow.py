@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,9 +31,9 @@ from torch import Tensor, nn
 from baselines.budget import flowbind_parameters, trainable_parameters, width_for_budget
 from baselines.nets import ConditionalDrift
 from flowbind.config import FlowBindConfig
-from flowbind.data import Latents, PairTable
+from flowbind.data import PairTable
 from flowbind.drift import timestep_features
-from flowbind.method import FitReport, FlowBindMethod, Stage, split_steps
+from flowbind.method import FlowBindMethod, Stage, split_steps
 from flowbind.model import check_translation, inference
 from flowbind.normalization import LatentNormalizer
 from flowbind.objective import LossTerms, ObjectiveConfig
@@ -249,22 +248,15 @@ class OmniFlowMethod(FlowBindMethod):
             return 0, steps
         return split_steps(steps, fraction)
 
-    def fit(
-        self,
-        latents: Latents,
-        pairs: Sequence[PairTable],
-        out_dir: str | Path,
-        progress: bool = True,
-    ) -> FitReport:
+    def training_stages(self, used: Sequence[PairTable]) -> list[Stage]:
+        """One stage, or with pretrain_fraction > 0 text pairs first (stage1), then all."""
         first, second = self.stage_steps()
         if first == 0:
-            return super().fit(latents, pairs, out_dir, progress)
-        used = self.usable_pairs(pairs)
+            return super().training_stages(used)
         text_pairs = [p for p in used if PRETRAIN_MODALITY in p.modalities]
         if not text_pairs:
             raise ValueError(
                 f"omniflow stage 1 trains on {PRETRAIN_MODALITY} pairs, but none are among "
                 f"{[p.name for p in used]}; set pretrain_fraction to 0"
             )
-        stages = [Stage("stage1", text_pairs, first), Stage("stage2", used, second)]
-        return self.fit_stages(latents, used, stages, out_dir, progress)
+        return [Stage("stage1", text_pairs, first), Stage("stage2", list(used), second)]

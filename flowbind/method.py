@@ -178,6 +178,24 @@ class FlowBindMethod(Method):
         torch.manual_seed(self.train_config.seed)
         return self.make_model(self.model_config)
 
+    def configure(self, pairs: Sequence[PairTable]) -> None:
+        """Settings that depend on the training pairs, fixed before the model is built (none
+        for FlowBind; CrossFlow records which pairs have data)."""
+
+    def training_stages(self, used: Sequence[PairTable]) -> list[Stage]:
+        """The stages ``fit`` trains through on the usable pair tables ``used``: FlowBind has
+        one; a multi-stage recipe returns each with its pairs, steps and loss switch."""
+        return [Stage("", list(used), self.train_config.steps)]
+
+    def checked_pairs(self, pairs: Sequence[PairTable]) -> list[PairTable]:
+        """``usable_pairs(pairs)``; ValueError if the method can use none of them."""
+        used = self.usable_pairs(pairs)
+        if not used:
+            raise ValueError(
+                f"{self.name} can use none of the pair tables {[p.name for p in pairs]}"
+            )
+        return used
+
     def fit(
         self,
         latents: Latents,
@@ -185,14 +203,21 @@ class FlowBindMethod(Method):
         out_dir: str | Path,
         progress: bool = True,
     ) -> FitReport:
+        """Train on ``pairs`` into ``out_dir`` (checkpoints, loss.csv, model/, method.json),
+        through ``training_stages``: one stage in ``out_dir`` itself, several each in
+        ``out_dir/<stage.name>`` (``fit_stages``)."""
         out_dir = Path(out_dir)
-        used = self.usable_pairs(pairs)
-        if not used:
-            raise ValueError(
-                f"{self.name} can use none of the pair tables {[p.name for p in pairs]}"
-            )
+        self.configure(pairs)
+        used = self.checked_pairs(pairs)
+        stages = self.training_stages(used)
+        if len(stages) > 1:
+            return self.fit_stages(latents, used, stages, out_dir, progress)
+        (stage,) = stages
         self.model = self.build()
-        result = train(self.model, latents, used, self.train_config, out_dir, progress=progress)
+        if stage.prepare is not None:
+            stage.prepare(self.model)
+        config = dataclasses.replace(self.train_config, steps=stage.steps)
+        result = train(self.model, latents, stage.pairs, config, out_dir, progress=progress)
         self.model = result.model.cpu().eval()
         self.write_meta(out_dir)
         return self.report(used, wall_time_s=result.wall_time_s, steps=result.steps)

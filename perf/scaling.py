@@ -4,7 +4,7 @@
 
 For M = 3 ... ``--max-modalities`` modalities, computed from the two implementations on the
 meta device (shapes only): trainable parameters, and the FLOPs of one training step (forward
-and backward, perf/flops.py) on a batch of ``--batch`` pairs spread evenly over every pair of
+and backward, bench/flops.py) on a batch of ``--batch`` pairs spread evenly over every pair of
 modalities. FlowBind (flowbind.FlowBind) adds one drift network and one encoder head per
 modality. The joint model is the OmniFlow-style recipe (baselines/omniflow.py): one network over
 all modalities' concatenated latents, sized to FlowBind's parameter count at M = 3 as in the main
@@ -22,9 +22,9 @@ import torch
 
 from baselines.omniflow import OmniFlowModel, _joint_drift
 from bench.config import resolve_config
+from bench.flops import step_flops
 from flowbind import FlowBind, FlowBindConfig
 from flowbind.objective import ObjectiveConfig
-from perf.flops import step_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 

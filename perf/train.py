@@ -9,7 +9,7 @@
 Trains the config's model with the config's recipe (``flowbind.train``, as the workflow does) on
 random latents whose pair tables have the paper's proportions, times the steps after
 ``--warmup``, and prints steps/s, samples/s, the FLOPs of a step counted from the layer shapes
-(perf/flops.py), the achieved TFLOP/s and the model-FLOP utilisation against the device's dense
+(bench/flops.py), the achieved TFLOP/s and the model-FLOP utilisation against the device's dense
 bf16 peak (none on a CPU). Appends one row to ``--csv`` with the device, config and commit.
 """
 
@@ -29,10 +29,10 @@ import numpy as np
 import torch
 
 from bench.config import resolve_config
+from bench.flops import bf16_peak, step_flops
 from bench.methods import build_method
 from flowbind.data import GroupSampler, PairTable
 from flowbind.training import COMPILE_MODES
-from perf.flops import bf16_peak, step_flops
 from perf.train_step import random_training_data
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@
 Builds the config's FlowBind (random weights: speed does not depend on them), translates
 ``--batch`` random text latents to image latents with the config's fixed-step solver (Euler 10
 steps each way in the paper) ``--repeats`` times after one untimed run, and prints translations
-per second with the FLOPs of a translation counted from the layer shapes (perf/flops.py).
+per second with the FLOPs of a translation counted from the layer shapes (bench/flops.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from bench.config import resolve_config
+from bench.flops import bf16_peak, translation_flops
 from flowbind import FlowBind, FlowBindConfig
-from perf.flops import bf16_peak, translation_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 

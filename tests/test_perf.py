@@ -6,9 +6,9 @@ import csv
 import pytest
 from torch import nn
 
+from bench.flops import bf16_peak, step_flops, translation_flops
 from flowbind import FlowBind, FlowBindConfig
 from flowbind.objective import ObjectiveConfig
-from perf.flops import bf16_peak, step_flops, translation_flops
 from perf.scaling import rows as scaling_rows
 
 CONFIG = FlowBindConfig(latent_dim=8, hidden_dim=16, depth=2, encoder_hidden_dim=16)
