@@ -19,7 +19,7 @@ mean, which carries their larger finite-sample bias.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,3 +167,34 @@ def bootstrap_mean(
     values = scale * per_item[draws].mean(axis=1)
     low, high = percentile_interval(values, level)
     return Score(float(scale * per_item.mean()), low, high, len(per_item), resamples, level)
+
+
+def stratified_bootstrap_mean(
+    groups: Sequence[np.ndarray],
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+) -> Score:
+    """Interval of the mean of the groups' means, resampling items within each group
+    (independent item sets, e.g. the test sets of several tasks), vectorised over resamples.
+
+    Raises:
+        MetricInputError: no group, an empty group, or a value that is NaN or inf.
+    """
+    groups = [np.asarray(g, dtype=np.float64) for g in groups]
+    if not groups or any(g.size == 0 for g in groups):
+        raise MetricInputError(
+            f"need one or more non-empty groups, got sizes {[g.size for g in groups]}"
+        )
+    for g in groups:
+        if not np.isfinite(g).all():
+            raise MetricInputError(
+                "per-item values hold NaN or inf; the metric that computed them failed"
+            )
+    values = np.zeros(resamples)
+    for k, g in enumerate(groups):
+        values += g[resample_indices(len(g), resamples, seed + k)].mean(axis=1)
+    values /= len(groups)
+    low, high = percentile_interval(values, level)
+    value = float(np.mean([g.mean() for g in groups]))
+    return Score(value, low, high, sum(g.size for g in groups), resamples, level)

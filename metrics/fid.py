@@ -110,16 +110,54 @@ def frechet_score(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RankWarning)
         value = frechet_distance(a, b)
-    values = [
-        _frechet_rows(a[rows_a], b[rows_b])
-        for rows_a, rows_b in zip(
-            half_sample_indices(len(a), resamples, seed),
-            half_sample_indices(len(b), resamples, seed + 1),
-            strict=True,
-        )
-    ]
-    low, high = delete_half_interval(value, np.array(values), level, floor=0.0)
+    values = _frechet_subsamples(
+        a,
+        b,
+        half_sample_indices(len(a), resamples, seed),
+        half_sample_indices(len(b), resamples, seed + 1),
+    )
+    low, high = delete_half_interval(value, values, level, floor=0.0)
     return Score(value, low, high, len(a), resamples, level, DELETE_HALF)
+
+
+# Subsamples whose D x D covariances are computed together as stacked float64 tensors (the
+# same formulas as frechet_from_stats, batched; at D = 64 about 3x faster than one by one).
+BATCHED_MAX_DIM = 256
+BATCH = 250
+
+
+def _frechet_subsamples(
+    a: np.ndarray, b: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray
+) -> np.ndarray:
+    """The distance between a[rows_a[s]] and b[rows_b[s]] for every subsample s."""
+    dim = a.shape[1]
+    if dim > BATCHED_MAX_DIM or rows_a.shape[1] + rows_b.shape[1] < dim:
+        pairs = zip(rows_a, rows_b, strict=True)
+        return np.array([_frechet_rows(a[ra], b[rb]) for ra, rb in pairs])
+    a64, b64 = (
+        torch.from_numpy(np.asarray(a, np.float64)),
+        torch.from_numpy(np.asarray(b, np.float64)),
+    )
+    out = []
+    for start in range(0, len(rows_a), BATCH):
+        mu_a, sigma_a = _stacked_stats(a64, rows_a[start : start + BATCH])
+        mu_b, sigma_b = _stacked_stats(b64, rows_b[start : start + BATCH])
+        values, vectors = torch.linalg.eigh((sigma_a + sigma_a.mT) / 2)
+        root_a = (vectors * values.clamp(min=0.0).sqrt()[:, None, :]) @ vectors.mT
+        product = root_a @ sigma_b @ root_a
+        trace_sqrt = torch.linalg.eigvalsh((product + product.mT) / 2).clamp(min=0.0).sqrt().sum(1)
+        diff = mu_a - mu_b
+        traces = sigma_a.diagonal(dim1=1, dim2=2).sum(1) + sigma_b.diagonal(dim1=1, dim2=2).sum(1)
+        out.append(((diff * diff).sum(1) + traces - 2.0 * trace_sqrt).clamp(min=0.0).numpy())
+    return np.concatenate(out)
+
+
+def _stacked_stats(x: torch.Tensor, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Means (S, D) and unbiased covariances (S, D, D) of x[rows[s]]."""
+    sub = x[torch.from_numpy(rows)]
+    mu = sub.mean(dim=1)
+    centred = sub - mu[:, None, :]
+    return mu, centred.mT @ centred / (rows.shape[1] - 1)
 
 
 def _frechet_rows(a: np.ndarray, b: np.ndarray) -> float:
