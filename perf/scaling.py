@@ -38,7 +38,8 @@ def parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def rows(config: dict, max_modalities: int, batch: int) -> list[dict[str, object]]:
+def rows(config: dict, max_modalities: int, batch: int, draws: int = 8) -> list[dict[str, object]]:
+    """Parameters and step FLOPs (the mean over ``draws`` loss draws) for 3..max modalities."""
     objective = ObjectiveConfig(**config["objective"])
     sizes = {**config["model"], "latent_dim": config["latent_dim"]}
     base_width = None
@@ -58,8 +59,8 @@ def rows(config: dict, max_modalities: int, batch: int) -> list[dict[str, object
                 "modalities": m,
                 "flowbind_parameters": parameters(flowbind),
                 "joint_parameters": parameters(joint),
-                "flowbind_tflop_per_step": step_flops(flowbind, step, objective) / 1e12,
-                "joint_tflop_per_step": step_flops(joint, step, objective) / 1e12,
+                "flowbind_tflop_per_step": step_flops(flowbind, step, objective, draws) / 1e12,
+                "joint_tflop_per_step": step_flops(joint, step, objective, draws) / 1e12,
             }
         )
     return out

@@ -44,7 +44,7 @@ def test_a_training_step_counts_forward_and_backward_of_every_drift_row():
 def test_flowbind_grows_linearly_and_the_joint_model_faster():
     config = {"model": {"hidden_dim": 16, "depth": 1, "encoder_hidden_dim": 16},
               "latent_dim": 8, "objective": {}}  # fmt: skip
-    table = scaling_rows(config, 6, batch=60)
+    table = scaling_rows(config, 6, batch=60, draws=1)
     flowbind = [r["flowbind_parameters"] for r in table]
     steps = {b - a for a, b in zip(flowbind, flowbind[1:], strict=False)}
     assert len(steps) == 1  # one drift and one head per modality
