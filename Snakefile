@@ -2,6 +2,7 @@
 
     snakemake --cores all results/table2.csv      # the paper's Table 2 on the embedded default
     snakemake ablations                           # Table 4, I-A fraction, objective, solver
+    snakemake curves                              # scores against training budget and data
     snakemake                                     # everything (the default target)
     snakemake --configfile workflow/config/tiny.yaml --cores 2    # a seconds-scale run
 
@@ -57,6 +58,7 @@ include: "workflow/rules/generate.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/ablations.smk"
+include: "workflow/rules/curves.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -65,6 +67,7 @@ rule all:
     input:
         rules.tables.input,
         rules.ablations.input,
+        [] if PAPER else rules.curves.input,
         rules.report.output,
         rules.claims.output,
         rules.resolved_config.output,

@@ -112,6 +112,119 @@ def compare(
     return tuple(Comparison(m, claimed, cell(a, m), other, cell(b, m), higher) for m in metrics)
 
 
+CURVE_METRICS = ("T->I CLIP", "I->T CLIP", "I->A AIS", "A->I AIS", "Attributes (%)")
+FLOWBIND = "FlowBind"
+
+
+def curve_points(path: Path, x: str) -> dict[str, list[dict[str, str]]]:
+    """Rows of a curve CSV by method, in ascending ``x``."""
+    _, rows = read_rows(path)
+    out: dict[str, list[dict[str, str]]] = {}
+    for row in sorted(rows, key=lambda r: float(r[x])):
+        out.setdefault(row["Method"], []).append(dict(row))
+    if FLOWBIND not in out:
+        raise ValueError(f"{path} has no {FLOWBIND} rows; it has {sorted(out)}")
+    return out
+
+
+def curve_comparisons(
+    a: Mapping[str, str], a_name: str, b: Mapping[str, str], b_name: str
+) -> tuple[Comparison, ...]:
+    metrics = [m for m in CURVE_METRICS if m in a and a[m] != "" and m in b and b[m] != ""]
+    return tuple(Comparison(m, a_name, cell(a, m), b_name, cell(b, m)) for m in metrics)
+
+
+def equal_compute(path: Path, baseline: str) -> tuple[Comparison, ...]:
+    """FlowBind at its largest budget that ``baseline`` matches or exceeds in training FLOPs,
+    against the baseline at its smallest budget that does; none when every FlowBind budget
+    costs more than the baseline's largest (the curves then test nothing at equal compute)."""
+    points = curve_points(path, "Training TFLOP")
+    other = points[baseline]
+    for ours in reversed(points[FLOWBIND]):
+        flops = float(ours["Training TFLOP"])
+        theirs = next((r for r in other if float(r["Training TFLOP"]) >= flops), None)
+        if theirs is not None:
+            break
+    else:
+        return ()
+    return curve_comparisons(
+        ours,
+        f"{FLOWBIND} ({ours['Steps']} steps, {float(ours['Training TFLOP']):.3g} TFLOP)",
+        theirs,
+        f"{baseline} ({theirs['Steps']} steps, {float(theirs['Training TFLOP']):.3g} TFLOP)",
+    )
+
+
+def less_data(path: Path, baseline: str) -> tuple[Comparison, ...]:
+    """FlowBind on the smallest share of the training pairs against ``baseline`` on all."""
+    points = curve_points(path, "Pairs kept (%)")
+    ours, theirs = points[FLOWBIND][0], points[baseline][-1]
+    return curve_comparisons(
+        ours,
+        f"{FLOWBIND} ({ours['Pairs kept (%)']} % of the pairs)",
+        theirs,
+        f"{baseline} ({theirs['Pairs kept (%)']} %)",
+    )
+
+
+CONFLICT_COLUMNS = ("colour: caption's scene (%)", "size: caption's scene (%)",
+                    "count: audio's scene (%)")  # fmt: skip
+
+
+def conflict_comparisons(path: Path) -> tuple[Comparison, ...]:
+    """The conflicting (T+A)->I's accuracy on each attribute one source alone conveys,
+    against chance (which has no interval)."""
+    _, rows = read_rows(path)
+    ours = find_row(rows, "Condition", "(T+A)->I, conflicting", path)
+    chance = find_row(rows, "Condition", "chance", path)
+    return tuple(
+        Comparison(
+            m,
+            "conflicting (T+A)->I",
+            cell(ours, m),
+            "chance",
+            Estimate(float(chance[m]), float(chance[m]), float(chance[m])),
+        )
+        for m in CONFLICT_COLUMNS
+        if m in ours
+    )
+
+
+def curve_claims(results: Path) -> list[Claim]:
+    """The compute and data claims, one per baseline on the curves."""
+    claims = []
+    specs = (
+        (
+            "compute",
+            "budget_curve.csv",
+            "Training TFLOP",
+            equal_compute,
+            "At no more training compute than {b}, FlowBind scores higher (the paper's "
+            "compute claim)",
+        ),
+        (
+            "data",
+            "data_curve.csv",
+            "Pairs kept (%)",
+            less_data,
+            "With a fraction of the training pairs, FlowBind scores higher than {b} with all "
+            "of them (the paper's data claim)",
+        ),
+    )
+    for key, table, x, comparisons, statement in specs:
+        path = results / table
+        if not path.is_file():
+            continue
+        for baseline in curve_points(path, x):
+            if baseline != FLOWBIND:
+                found = comparisons(path, baseline)
+                if found:
+                    claims.append(
+                        Claim(f"{key}_{baseline}", statement.format(b=baseline), table, found)
+                    )
+    return claims
+
+
 # Each claim: key -> (the paper's statement, the CSV it is read from, comparisons of it).
 ClaimSpec = tuple[str, str, Callable[[Path], tuple[Comparison, ...]]]
 CLAIMS: dict[str, ClaimSpec] = {
@@ -136,6 +249,12 @@ CLAIMS: dict[str, ClaimSpec] = {
             ["I->T CLIP", "A->T CLAP", "I->A AIS"],
         ),
     ),
+    "conflict": (
+        "With caption and audio from different scenes, (T+A)->I keeps what each conveys alone: "
+        "the caption's colour and size and the audio's count (Appendix H)",
+        "conflict.csv",
+        conflict_comparisons,
+    ),
     "table5": (
         "The shared latent is better aligned across modalities than the encoder latents (Table 5)",
         "table5.csv",
@@ -147,14 +266,15 @@ CLAIMS: dict[str, ClaimSpec] = {
 
 
 def evaluate_claims(results: str | Path) -> list[Claim]:
-    """Every claim whose table is in ``results``, in CLAIMS order (absent tables are skipped)."""
+    """Every claim whose table is in ``results``, in CLAIMS order, then the compute and data
+    claims of the curves (absent tables are skipped)."""
     results = Path(results)
     claims = []
     for key, (statement, table, comparisons) in CLAIMS.items():
         path = results / table
         if path.is_file():
             claims.append(Claim(key, statement, table, comparisons(path)))
-    return claims
+    return claims + curve_claims(results)
 
 
 def claim_rows(claims: Sequence[Claim]) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.embedded.build import PAIR_SPLITS, ia_subset
+from bench.embedded.build import PAIR_SPLITS, ia_subset, nested_subset
 from bench.embedded.prepare import load_codec
 from bench.embedded.storage import load_split
 from flowbind.data import PairTable
@@ -35,7 +35,7 @@ def read_latents(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def training_data(
-    latent_dir: str | Path, ia_fraction: float = 1.0, seed: int = 0
+    latent_dir: str | Path, ia_fraction: float = 1.0, seed: int = 0, data_fraction: float = 1.0
 ) -> tuple[dict[str, np.ndarray], list[PairTable]]:
     """Per-modality latent stores and pair tables from the three training pair splits.
 
@@ -44,14 +44,23 @@ def training_data(
         ia_fraction: fraction of image-audio pairs kept (nested across fractions, fixed by the
             data, not the training seed); 0 drops the image-audio table.
         seed: the seed of the nested subsets.
+        data_fraction: fraction of every pair table kept (nested across fractions, one
+            permutation per table), applied before ``ia_fraction``.
     """
     parts: dict[str, list[np.ndarray]] = {}
     pairs = []
-    for split, modalities in PAIR_SPLITS.items():
+    for index, (split, modalities) in enumerate(PAIR_SPLITS.items()):
         z = read_latents(Path(latent_dir) / f"{split}.npz")
         rows = np.arange(len(z["ids"]))
+        if data_fraction != 1.0:
+            rows = nested_subset(len(rows), data_fraction, seed, 0xDA7A + index)
+            if len(rows) == 0:
+                raise ValueError(
+                    f"data_fraction {data_fraction} keeps none of the {len(z['ids'])} pairs of "
+                    f"{split}; raise curves.data_percent"
+                )
         if modalities == ("image", "audio"):
-            rows = ia_subset(len(rows), ia_fraction, seed)
+            rows = rows[ia_subset(len(rows), ia_fraction, seed)]
             if len(rows) == 0:
                 continue
         columns = []

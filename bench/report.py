@@ -27,6 +27,8 @@ from bench.report_text import (
     ABLATION_INTRO,
     ABLATION_TABLES,
     CLAIMS_INTRO,
+    CURVE_TABLES,
+    CURVES_INTRO,
     FIGURE_CAPTIONS,
     FIGURE_TITLES,
     LEGEND,
@@ -51,7 +53,8 @@ class ReportFiles:
         data: the benchmark's data folder (results/embedded/data).
         paper: the paper's numbers (results/paper of the repository).
         losses: method -> its loss-curve PNG.
-        figures: "ia_fraction", "anchor_variance", "solver", "anchors", "interpolation" -> PNG.
+        figures: name -> PNG, for the names of report_text.FIGURE_TITLES ("ia_fraction",
+            "budget_curve", ...); absent ones are left out.
     """
 
     results: Path
@@ -161,8 +164,14 @@ def build_report(
     """
     tables = PAPER_MAIN_TABLES if provenance.benchmark == "paper" else MAIN_TABLES
     main = table_blocks(tables, files.results, files.paper)
-    ablations = table_blocks(ABLATION_TABLES, files.results, files.paper)
+    ablations = table_blocks(
+        {k: v for k, v in ABLATION_TABLES.items() if (files.results / f"{k}.csv").is_file()},
+        files.results,
+        files.paper,
+    )
     claims = evaluate_claims(files.results)
+    present = {k: v for k, v in CURVE_TABLES.items() if (files.results / f"{k}.csv").is_file()}
+    curves = table_blocks(present, files.results, files.paper)
     sections = [
         *(
             [Section("claims", "The paper's claims", CLAIMS_INTRO, "claims", claims)]
@@ -171,6 +180,11 @@ def build_report(
         ),
         Section("tables", "Tables", TABLE_INTRO, "tables", TablesBody(PAPER_NOTE, main)),
         Section("ablations", "Ablations", ABLATION_INTRO, "tables", TablesBody("", ablations)),
+        *(
+            [Section("curves", "Curves", CURVES_INTRO, "tables", TablesBody("", curves))]
+            if curves
+            else []
+        ),
         Section("figures", "Figures", "", "figures", figures(files)),
     ]
     for key, (title, _) in FAMILIES.items():

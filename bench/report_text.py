@@ -83,12 +83,41 @@ ABLATION_TABLES = {
         "FlowBind with each fixed anchor variance (the public code's 10 is the main run); "
         "mean over seeds.",
     ),
+    "conflict": (
+        "Conflicting conditions",
+        "FlowBind's (T+A)->I with each caption paired with another scene's audio (the paper's "
+        "Appendix H), against single-source T->I and A->I and the matched (T+A)->I: accuracy of "
+        "each image attribute against the scene of the source that conveys it.",
+    ),
     "solver": (
         "ODE solver",
         "FlowBind's main run with each solver, against the drift "
         "evaluations per item of a T→I translation.",
     ),
 }
+CURVE_TABLES = {
+    "budget_curve": (
+        "Training budget",
+        "Every trained method at each training budget (optimizer steps; training FLOPs counted "
+        "from each recipe's layer shapes, stage by stage); mean over seeds.",
+    ),
+    "budget_fraction": (
+        "The main tables' budget",
+        "Per method and score: the best score of its budget curve, and how much of it the main "
+        "tables' budget reaches (best / score for a Frechet distance). Past the knee: at least "
+        "95 % of the best, or an interval that overlaps the best point's.",
+    ),
+    "data_curve": (
+        "Training data",
+        "Every trained method trained on a share of every pair table (nested subsets fixed by "
+        "the data); mean over seeds.",
+    ),
+}
+CURVES_INTRO = (
+    "Where each method stands against its training budget and its training data, so that a "
+    "row of the main tables can be read as a point on a curve (the paper's compute and data "
+    "claims are decided on these curves above)."
+)
 PAPER_LABEL = "The paper's reported numbers: its own benchmark, not comparable"
 PAPER_NOTE = (
     "Beside each table: the numbers the paper reports on its own benchmark (COCO, AudioCaps, "
@@ -115,6 +144,11 @@ CLAIMS_INTRO = (
 )
 
 FIGURE_CAPTIONS = {
+    "budget_curve": "Every trained method's one-to-one scores against its training steps (log "
+    "scale; dotted: the main tables' budget); bands: 95 % intervals of the seed mean.",
+    "budget_flops": "The same scores against each training's FLOPs, counted from the recipe's "
+    "layer shapes: at equal compute, which method is ahead.",
+    "data_curve": "The same scores against the share of every training pair table kept.",
     "anchor_map": "FlowBind's anchors of the test triplets from every modality (marker), in a "
     "PCA and a t-SNE, coloured by each ground-truth attribute (the paper's Appendix I).",
     "anchor_purity": "How often an anchor's 10 nearest neighbours share its attribute value, "
@@ -145,6 +179,9 @@ LEGEND = Markup(
 )
 
 FIGURE_TITLES = {
+    "budget_curve": "Scores against the training budget",
+    "budget_flops": "Scores against training compute",
+    "data_curve": "Scores against training data",
     "ia_fraction": "Image-audio fraction",
     "anchor_variance": "Anchor variance",
     "solver": "Quality against function evaluations",

@@ -90,13 +90,19 @@ def run_settings(
         config: the resolved config (bench.config.resolve_config).
         method: a registered method name.
         variant: "main", "ia<percent>" (image-audio pairs kept), "objective-<name>"
-            (an entry of ablations.objectives) or "variance-<v>" (model.anchor_variance v).
+            (an entry of ablations.objectives), "variance-<v>" (model.anchor_variance v),
+            "steps<n>" (n training steps) or "data<percent>" (that share of every pair table).
         seed: the training seed (default: the config's first).
     """
     objective = dict(config["objective"])
     model = {**config["model"], "latent_dim": config["latent_dim"]}
-    ia_percent = 100
-    if variant.startswith("variance-"):
+    train = dict(config["train"])
+    ia_percent, data_percent = 100, 100
+    if variant.startswith("steps"):
+        train["steps"] = int(variant.removeprefix("steps"))
+    elif variant.startswith("data"):
+        data_percent = int(variant.removeprefix("data"))
+    elif variant.startswith("variance-"):
         model["anchor_variance"] = float(variant.removeprefix("variance-"))
     elif variant.startswith("ia"):
         ia_percent = int(variant[2:])
@@ -104,11 +110,12 @@ def run_settings(
         objective.update(config["ablations"]["objectives"][variant.removeprefix("objective-")])
     elif variant != "main":
         raise ValueError(
-            f"unknown run variant {variant!r}: main, ia<percent>, objective-<name> or variance-<v>"
+            f"unknown run variant {variant!r}: main, ia<percent>, objective-<name>, "
+            "variance-<v>, steps<n> or data<percent>"
         )
     seed = config["seeds"][0] if seed is None else seed
-    train = {**config["train"], "seed": int(seed), "device": "auto"}
-    return {
+    train = {**train, "seed": int(seed), "device": "auto"}
+    settings = {
         "method": method,
         "model": model,
         "train": train,
@@ -116,6 +123,9 @@ def run_settings(
         "ia_fraction": ia_percent / 100,
         "options": config["baselines"].get(method, {}),
     }
+    if data_percent != 100:  # absent otherwise, so that the other runs' settings are unchanged
+        settings["data_fraction"] = data_percent / 100
+    return settings
 
 
 def train_run(
@@ -139,7 +149,9 @@ def train_run(
     latent_dir, work = Path(latent_dir), Path(work)
     shard = distributed.setup(resolve_device(settings["train"]["device"]).type)
     main = shard is None or shard.main
-    latents, pairs = training_data(latent_dir, settings["ia_fraction"])
+    latents, pairs = training_data(
+        latent_dir, settings["ia_fraction"], data_fraction=settings.get("data_fraction", 1.0)
+    )
     if main:
         print(prepare_work(work, settings, sorted(latent_dir.glob("train_*.npz"))))
     distributed.barrier(shard)
@@ -152,7 +164,9 @@ def train_run(
     )
     report = method.fit(latents, pairs, work, progress=progress and main)
     if main:
-        write_json(work / "fit.json", {**report.to_dict(), "ia_fraction": settings["ia_fraction"]})
+        fractions = {"ia_fraction": settings["ia_fraction"]}
+        fractions["data_fraction"] = settings.get("data_fraction", 1.0)
+        write_json(work / "fit.json", {**report.to_dict(), **fractions})
         publish(work, out, keep=keep)
     distributed.barrier(shard)
     return report
@@ -173,7 +187,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--configfile", nargs="*", default=[], help="workflow config files")
     parser.add_argument("--method", default="flowbind")
-    parser.add_argument("--variant", default="main", help="main, ia<percent>, objective-<name>")
+    parser.add_argument(
+        "--variant",
+        default="main",
+        help="main, ia<percent>, objective-<name>, variance-<v>, steps<n>, data<percent>",
+    )
     parser.add_argument("--seed", type=int, help="default: the config's first seed")
     parser.add_argument("--results", type=Path, default=Path("results"))
     args = parser.parse_args(argv)

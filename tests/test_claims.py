@@ -92,3 +92,88 @@ def test_the_command_writes_the_csv_and_the_readme_block(tmp_path):
     assert (tmp_path / "claims.csv").read_text().count("table5.csv") == 2
     with pytest.raises(ValueError, match="exactly one pair of lines"):
         replace_block("no markers", "x", readme)
+
+
+def curve_row(method, steps, tflop, **scores):
+    out = {"Method": method, "Steps": str(steps), "Training TFLOP": str(tflop)}
+    for column, (value, low, high) in scores.items():
+        column = column.replace("_", "->").replace("CLIP", " CLIP")
+        out.update({column: str(value), f"{column} low": str(low), f"{column} high": str(high)})
+    return out
+
+
+def test_the_compute_claim_pairs_flowbind_with_a_baseline_given_at_least_its_compute(tmp_path):
+    write_csv(
+        tmp_path / "budget_curve.csv",
+        [
+            curve_row("FlowBind", 250, 1.0, T_ICLIP=(40, 38, 42)),
+            curve_row("FlowBind", 500, 2.0, T_ICLIP=(50, 48, 52)),
+            curve_row("FlowBind", 1000, 4.0, T_ICLIP=(55, 53, 57)),
+            curve_row("Cheap", 1000, 0.5, T_ICLIP=(30, 28, 32)),
+            curve_row("Cheap", 3000, 2.5, T_ICLIP=(45, 43, 47)),
+            curve_row("Costly", 250, 5.0, T_ICLIP=(60, 58, 62)),
+        ],
+    )
+    claims = {c.key: c for c in evaluate_claims(tmp_path)}
+    # FlowBind's largest budget that Cheap's curve reaches: 2.0 TFLOP, against Cheap's 2.5
+    (cheap,) = claims["compute_Cheap"].comparisons
+    assert cheap.claimed == "FlowBind (500 steps, 2 TFLOP)"
+    assert cheap.other == "Cheap (3000 steps, 2.5 TFLOP)"
+    assert claims["compute_Cheap"].verdict == HOLDS
+    # every FlowBind budget is within Costly's smallest: its largest against that one
+    (costly,) = claims["compute_Costly"].comparisons
+    assert (costly.claimed, costly.other) == (
+        "FlowBind (1000 steps, 4 TFLOP)",
+        "Costly (250 steps, 5 TFLOP)",
+    )
+    assert claims["compute_Costly"].verdict == FAILS
+
+
+def test_no_compute_claim_where_the_baselines_curve_never_reaches_flowbinds_compute(tmp_path):
+    write_csv(
+        tmp_path / "budget_curve.csv",
+        [
+            curve_row("FlowBind", 250, 1.0, T_ICLIP=(40, 38, 42)),
+            curve_row("Cheap", 250, 0.1, T_ICLIP=(30, 28, 32)),
+        ],
+    )
+    assert evaluate_claims(tmp_path) == []
+
+
+def test_the_data_claim_sets_flowbinds_smallest_share_against_a_baseline_with_every_pair(
+    tmp_path,
+):
+    rows = []
+    for method, cells in (("FlowBind", [(10, 40), (100, 50)]), ("Other", [(10, 20), (100, 39)])):
+        for percent, value in cells:
+            row = curve_row(method, 1, 1, T_ICLIP=(value, value - 1, value + 1))
+            row["Pairs kept (%)"] = str(percent)
+            rows.append(row)
+    write_csv(tmp_path / "data_curve.csv", rows)
+    (claim,) = evaluate_claims(tmp_path)
+    assert claim.key == "data_Other"
+    assert claim.comparisons[0].claimed == "FlowBind (10 % of the pairs)"
+    assert claim.comparisons[0].other == "Other (100 %)"
+    assert claim.verdict == OVERLAP  # 40 [39, 41] against 39 [38, 40]
+
+
+def test_the_conflict_claim_sets_each_single_source_attribute_against_chance(tmp_path):
+    columns = (
+        "colour: caption's scene (%)",
+        "size: caption's scene (%)",
+        "count: audio's scene (%)",
+    )
+    conflicting = {"Condition": "(T+A)->I, conflicting"}
+    chance = {"Condition": "chance"}
+    for column, (value, low, high), level in zip(
+        columns, [(40, 35, 45), (70, 60, 80), (30, 25, 36)], (16.67, 50.0, 33.33), strict=True
+    ):
+        conflicting.update(
+            {column: str(value), f"{column} low": str(low), f"{column} high": str(high)}
+        )
+        chance.update({column: str(level), f"{column} low": "", f"{column} high": ""})
+    write_csv(tmp_path / "conflict.csv", [conflicting, chance])
+    (claim,) = evaluate_claims(tmp_path)
+    assert claim.key == "conflict"
+    assert [c.verdict for c in claim.comparisons] == [HOLDS, HOLDS, OVERLAP]  # count: chance in
+    assert claim.verdict == OVERLAP

@@ -28,7 +28,7 @@ from bench.report import ReportFiles, build_report, duration, figures_body, head
 from bench.report_gallery import task_gallery
 from bench.report_provenance import Provenance, collect, config_digest, stage_wall_times
 from bench.report_tables import pivot_attributes, render_paper_table, render_table
-from bench.report_text import ABLATION_TABLES, MAIN_TABLES
+from bench.report_text import ABLATION_TABLES, CURVE_TABLES, MAIN_TABLES
 from bench.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,7 +277,7 @@ def test_tiny_run_report_has_every_table_and_only_inlined_media(report_run):
     print(f"report size: {size_mb:.1f} MB")
     assert size_mb < 15
     blocks = table_blocks(html)
-    assert set(blocks) == set(MAIN_TABLES) | set(ABLATION_TABLES)
+    assert set(blocks) == set(MAIN_TABLES) | set(ABLATION_TABLES) | set(CURVE_TABLES)
     for name, block in blocks.items():
         ours = block.split('<div class="paper">')[0]
         values = [
@@ -286,7 +286,7 @@ def test_tiny_run_report_has_every_table_and_only_inlined_media(report_run):
         ]
         assert values, f"{name}: no numbers"
         assert all(math.isfinite(float(v[0])) for v in values), name
-        if name not in ("table1", "table6"):  # every other table has intervals
+        if name not in ("table1", "table6", "budget_fraction"):  # the others have intervals
             assert "<strong>" in ours and 'class="pm">± ' in ours, name
     assert "reported numbers: its own benchmark, not comparable" in blocks["table2"]
     for attribute in re.findall(r"<(?:img|audio)\b[^>]*>", html):

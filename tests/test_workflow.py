@@ -16,7 +16,7 @@ from bench.tables import METRIC_TABLES, label
 
 CONFIGS = ROOT / "workflow" / "config"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
-TARGETS = ["all", "tables", "results/table2.csv", "ablations"]
+TARGETS = ["all", "tables", "results/table2.csv", "ablations", "curves"]
 TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8"]
 ABLATION_FILES = ["ia_fraction.csv", "objective.csv", "solver.csv"]
 TINY = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
@@ -43,6 +43,7 @@ def test_every_documented_target_plans(tmp_path, config):
     rules = dry_run(tmp_path, config, *TARGETS)
     assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
     assert {"generate_multi", "evaluate_multi", "solver", "table4"} <= rules
+    assert {"budget_curve", "data_curve", "conflict"} <= rules
 
 
 def test_table2_waits_only_for_the_one_to_one_tasks(tmp_path):
@@ -161,6 +162,31 @@ def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
     assert all(r["Seeds"] == str(len(TINY["seeds"])) for r in rows)
     for figure in ("ia_fraction.png", "solver.png"):
         assert (results / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the curves: every trained method at every budget and data share of the config
+    header, rows = read_csv(results / "budget_curve.csv")
+    expected = [(label(m), str(s)) for m in TINY["methods"] for s in TINY["curves"]["steps"]]
+    assert [(r["Method"], r["Steps"]) for r in rows] == expected
+    check_finite("budget_curve", header, rows)
+    flops = {(r["Method"], int(r["Steps"])): float(r["Training TFLOP"]) for r in rows}
+    for m in TINY["methods"]:  # one stage each: FLOPs grow with the steps, in proportion
+        small, large = (flops[label(m), s] for s in TINY["curves"]["steps"])
+        assert large / small == pytest.approx(60 / 30, rel=1e-3)  # 4 significant digits
+    header, rows = read_csv(results / "budget_fraction.csv")
+    assert {r["Past the knee"] for r in rows} <= {"yes", "no"} and rows
+    header, rows = read_csv(results / "data_curve.csv")
+    pairs = {(r["Method"], r["Pairs kept (%)"]): int(r["Training pairs"]) for r in rows}
+    assert pairs[label("flowbind"), "50"] * 2 == pytest.approx(
+        pairs[label("flowbind"), "100"], abs=2
+    )
+    header, rows = read_csv(results / "conflict.csv")
+    assert [r["Condition"] for r in rows] == [
+        "T->I",
+        "A->I",
+        "(T+A)->I, same scene",
+        "(T+A)->I, conflicting",
+        "chance",
+    ]
+    assert "colour: caption's scene (%)" in header and "count: audio's scene (%)" in header
     manifest = results / "generate" / "flowbind" / "t2ia" / "manifest.csv"
     header, rows = read_csv(manifest)
     assert header == ["id", "split", "task", "sources", "image", "audio"]

@@ -160,9 +160,16 @@ def build_dataset(
     return splits
 
 
-def ia_subset(n_pairs: int, fraction: float, seed: int = 0) -> np.ndarray:
-    """Rows of the image-audio training pairs kept at ``fraction`` (nested across fractions)."""
+def nested_subset(n_pairs: int, fraction: float, seed: int = 0, stream: int = 0x1A) -> np.ndarray:
+    """Sorted rows of ``n_pairs`` kept at ``fraction``: the first ``round(fraction * n_pairs)``
+    of a fixed permutation, so a smaller fraction keeps a subset of a larger one's rows.
+    ``stream`` separates the permutations of different tables drawn from one ``seed``."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
-    order = np.random.default_rng(np.random.SeedSequence([seed, 0x1A])).permutation(n_pairs)
+    order = np.random.default_rng(np.random.SeedSequence([seed, stream])).permutation(n_pairs)
     return np.sort(order[: int(round(fraction * n_pairs))])
+
+
+def ia_subset(n_pairs: int, fraction: float, seed: int = 0) -> np.ndarray:
+    """Rows of the image-audio training pairs kept at ``fraction`` (nested across fractions)."""
+    return nested_subset(n_pairs, fraction, seed, 0x1A)

@@ -73,6 +73,20 @@ SCORED = config["methods"] + ["codec_ceiling"]
 OBJECTIVES = config["ablations"]["objectives"]
 # variant names of the anchor-variance sweep: variance-0.1, variance-1, ...
 VARIANCES = {f"variance-{v:g}": v for v in config["ablations"]["anchor_variance"]}
+# The curves: training budgets in steps and shares of the training pairs kept, in percent.
+CURVE_STEPS = sorted(config["curves"]["steps"])
+CURVE_DATA = sorted(config["curves"]["data_percent"])
+# The curves are part of the report and of the default target on the embedded benchmark; on
+# the paper's (days of GPU time per point) only `snakemake curves` runs them.
+CURVE_TABLES = [] if PAPER else ["results/budget_curve.csv", "results/data_curve.csv"]
+CURVE_FIGURES = (
+    {}
+    if PAPER
+    else {
+        name: f"results/{name}.png"
+        for name in ("budget_curve", "budget_flops", "data_curve")
+    }
+)
 EVALUATIONS = expand("results/evaluate/{method}/{task}.json", method=SCORED, task=TASKS)
 # Generation and scoring run as one job per method and task group: Tables 2 and 3 need only
 # the one-to-one tasks; Tables 7 and 8 the one-to-many and many-to-one tasks ("multi"). Two
@@ -89,7 +103,7 @@ GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
 wildcard_constraints:
     method="[a-z_]+",
     task="|".join(TASKS),
-    variant="main|ia[0-9]+|objective-[a-z0-9-]+|variance-[0-9.]+",
+    variant="main|ia[0-9]+|objective-[a-z0-9-]+|variance-[0-9.]+|steps[0-9]+|data[0-9]+",
     seed="[0-9]+",
 
 
@@ -136,7 +150,7 @@ def generation_input(wildcards):
 
 def ablation_variant(variant_name):
     """Settings equal to the main run's reuse the main run instead of training a copy."""
-    if variant_name == "ia100":
+    if variant_name in ("ia100", "data100", f"steps{config['train']['steps']}"):
         return "main"
     if variant_name.startswith("variance-"):
         value = float(variant_name.removeprefix("variance-"))

@@ -67,6 +67,7 @@ rule report:
         quality=QUALITY_FILES,
         paper=expand(f"{workflow.basedir}/results/paper/table{{n}}.csv", n=range(1, 9)),
         claims="results/claims.csv",
+        curves=list(CURVE_FIGURES.values()),
     output:
         html=report("results/report.html", category="Report", labels={"page": "report"}),
     log:
@@ -77,6 +78,7 @@ rule report:
         config=config,
         methods=SCORED,
         trained=TRAINED,
+        curve_figures=list(CURVE_FIGURES),
         logs="results/logs",
     script:
         "../scripts/report.py"
@@ -104,6 +106,8 @@ rule claims:
         table4=rules.table4.output,
         table5=rules.table5.output,
         ia_fraction=rules.ia_fraction.output.table,
+        curves=CURVE_TABLES,
+        conflict=[] if PAPER else rules.conflict.output.table,
     output:
         report("results/claims.csv", category="Report", labels={"table": "claims"}),
     log:

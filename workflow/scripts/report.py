@@ -22,6 +22,10 @@ with job(sm.log[0]):
             "interpolation": Path(sm.input.interpolation),
             "anchor_map": Path(sm.input.anchor_map),
             "anchor_purity": Path(sm.input.purity_figure),
+            **{
+                name: Path(path)
+                for name, path in zip(sm.params.curve_figures, sm.input.curves, strict=True)
+            },
         },
     )
     provenance = collect(sm.params.config, basedir, sm.params.logs)

@@ -1,0 +1,81 @@
+# Each trained method's one-to-one scores against its training budget and against the share of
+# training pairs kept (bench.curves). A point is a run of its own: the `train` rule with the
+# variant steps<n> or data<percent>, scored by ablation_eval; train.steps and 100 % reuse the
+# main runs.
+
+
+rule budget_curve:
+    """Scores against training steps and training FLOPs, and the budget criterion."""
+    input:
+        [ablation_runs(m, f"steps{n}") for m in TRAINED for n in CURVE_STEPS],
+    output:
+        table=report(
+            "results/budget_curve.csv",
+            category="Curves",
+            labels={"table": "budget_curve"},
+        ),
+        fraction=report(
+            "results/budget_fraction.csv",
+            category="Curves",
+            labels={"table": "budget_fraction"},
+        ),
+        figure=report(
+            "results/budget_curve.png",
+            category="Curves",
+            labels={"figure": "budget_curve"},
+        ),
+        flops_figure=report(
+            "results/budget_flops.png",
+            category="Curves",
+            labels={"figure": "budget_flops"},
+        ),
+    log:
+        "results/logs/curves/budget_curve.log",
+    conda:
+        "../../environment.yml"
+    params:
+        runs={
+            m: {n: ablation_runs(m, f"steps{n}") for n in CURVE_STEPS} for m in TRAINED
+        },
+        fits={
+            m: {n: ablation_train(m, f"steps{n}") for n in CURVE_STEPS}
+            for m in TRAINED
+        },
+        table_steps=config["train"]["steps"],
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/budget_curve.py"
+
+
+rule data_curve:
+    """Scores against the share of every training pair table kept."""
+    input:
+        [ablation_runs(m, f"data{p}") for m in TRAINED for p in CURVE_DATA],
+    output:
+        table=report(
+            "results/data_curve.csv", category="Curves", labels={"table": "data_curve"}
+        ),
+        figure=report(
+            "results/data_curve.png",
+            category="Curves",
+            labels={"figure": "data_curve"},
+        ),
+    log:
+        "results/logs/curves/data_curve.log",
+    conda:
+        "../../environment.yml"
+    params:
+        runs={m: {p: ablation_runs(m, f"data{p}") for p in CURVE_DATA} for m in TRAINED},
+        fits={
+            m: {p: ablation_train(m, f"data{p}") for p in CURVE_DATA} for m in TRAINED
+        },
+        resamples=config["evaluation"]["bootstrap_resamples"],
+    script:
+        "../scripts/data_curve.py"
+
+
+rule curves:
+    """The budget and data curves of every trained method."""
+    input:
+        rules.budget_curve.output,
+        rules.data_curve.output,
