@@ -89,6 +89,17 @@ def build_method(name: str, **options: Any) -> Method:
     return method_class(name)(**options)
 
 
+def stage_count(name: str, options: Mapping[str, Any]) -> int:
+    """How many training stages ``name``'s fit runs with its config ``options``, known without
+    importing it (the workflow plans with it; tests/test_curves.py checks it against every
+    method's training_stages)."""
+    if name == "codi":
+        return 2
+    if name == "omniflow" and options.get("pretrain_fraction", 0.0) > 0:
+        return 2
+    return 1
+
+
 def load_method(folder: str | Path) -> Method:
     """Restore whichever method was trained into ``folder``."""
     from flowbind.checkpoint import CheckpointError, read_json

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -81,6 +82,33 @@ def publish(work: str | Path, out: str | Path, keep: str | Path | None = None) -
         parent.rmdir()
 
 
+def snapshot_steps(config: Mapping[str, Any], method: str) -> list[int]:
+    """The budgets of ``curves.steps`` that ``method``'s longest budget run provides as
+    snapshots instead of runs of their own; empty where it cannot.
+
+    After warm-up the learning rate is constant, so the weights of an n-step run are those of a
+    longer run (same seed) at step n. A snapshot is such a checkpoint's model, for one-stage
+    recipes without EMA (a later stage, or the EMA's final weights, would differ), when the
+    longest budget exceeds the main runs' (which then stay as they are) and every snapshot step
+    is a multiple of the checkpoint spacing that divides them all.
+    """
+    from bench.methods import stage_count
+
+    steps = sorted(config["curves"]["steps"])
+    train = config["train"]
+    longest = steps[-1]
+    points = [s for s in steps[:-1] if s != train["steps"]]
+    if (
+        not points
+        or longest <= train["steps"]
+        or train.get("ema_decay") is not None
+        or stage_count(method, config["baselines"].get(method, {})) != 1
+        or math.gcd(longest, *points) % train["log_every"] != 0
+    ):
+        return []
+    return points
+
+
 def run_settings(
     config: Mapping[str, Any], method: str, variant: str = "main", seed: int | None = None
 ) -> dict[str, Any]:
@@ -98,8 +126,14 @@ def run_settings(
     model = {**config["model"], "latent_dim": config["latent_dim"]}
     train = dict(config["train"])
     ia_percent, data_percent = 100, 100
+    snapshots: list[int] = []
     if variant.startswith("steps"):
         train["steps"] = int(variant.removeprefix("steps"))
+        if "curves" in config and train["steps"] == max(config["curves"]["steps"]):
+            snapshots = snapshot_steps(config, method)
+        if snapshots:  # a checkpoint at every snapshot step, each kept
+            every = math.gcd(train["steps"], *snapshots)
+            train.update(checkpoint_every=every, keep_checkpoints=train["steps"] // every)
     elif variant.startswith("data"):
         data_percent = int(variant.removeprefix("data"))
     elif variant.startswith("variance-"):
@@ -123,9 +157,37 @@ def run_settings(
         "ia_fraction": ia_percent / 100,
         "options": config["baselines"].get(method, {}),
     }
-    if data_percent != 100:  # absent otherwise, so that the other runs' settings are unchanged
+    # absent otherwise, so that the other runs' settings are unchanged
+    if data_percent != 100:
         settings["data_fraction"] = data_percent / 100
+    if snapshots:
+        settings["snapshots"] = snapshots
     return settings
+
+
+def publish_snapshot(run: str | Path, step: int, out: str | Path) -> None:
+    """The run of ``step`` steps, from the snapshot a longer run kept (snapshot_steps), as a
+    training folder of its own, written atomically: its model, method.json and fit.json with
+    the steps, and loss.csv up to the step. Its fit.json has no wall time: it was not timed."""
+    run, out = Path(run), Path(out)
+    model = run / "snapshots" / f"step_{step}" / "model"
+    if not model.is_dir():
+        raise FileNotFoundError(
+            f"{model} is missing: {run} kept no snapshot at step {step}; retrain it "
+            "(snakemake --forcerun train)"
+        )
+    method = json.loads((run / "method.json").read_text())
+    method["train"]["steps"] = step
+    fit = json.loads((run / "fit.json").read_text())
+    fit.update(steps=step, wall_time_s=None, snapshot_of=str(run))
+    lines = (run / "loss.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    kept = [ln for ln in lines[1:] if int(ln.split(",")[header.index("step")]) <= step]
+    with atomic_folder(out) as tmp:
+        shutil.copytree(model, tmp / "model")
+        write_json(tmp / "method.json", method)
+        write_json(tmp / "fit.json", fit)
+        (tmp / "loss.csv").write_text("\n".join([lines[0], *kept]) + "\n")
 
 
 def train_run(
@@ -167,6 +229,11 @@ def train_run(
         fractions = {"ia_fraction": settings["ia_fraction"]}
         fractions["data_fraction"] = settings.get("data_fraction", 1.0)
         write_json(work / "fit.json", {**report.to_dict(), **fractions})
+        for step in settings.get("snapshots", []):  # their checkpoints' models, kept
+            checkpoint = work / "checkpoints" / f"step_{step:08d}"
+            (work / "snapshots" / f"step_{step}" / "model").mkdir(parents=True, exist_ok=True)
+            for name in ("model.safetensors", "config.json"):
+                shutil.copy2(checkpoint / name, work / "snapshots" / f"step_{step}" / "model")
         publish(work, out, keep=keep)
     distributed.barrier(shard)
     return report

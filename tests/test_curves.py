@@ -1,6 +1,9 @@
 """The budget and data curves: subsets of the training pairs, run variants, training FLOPs, the
 budget criterion (bench/curves.py, bench/flops.py, bench/train_run.py)."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -145,3 +148,54 @@ def test_the_budget_criterion_reports_the_share_of_the_best_score_the_tables_bud
     # within the best point's interval it passes whatever the share
     curve["M"][1][1]["CLIP"] = cells(45, 44, 49.5)
     assert budget_fraction_rows(curve, 1500)[0]["Past the knee"] == "yes"
+
+
+def test_the_registrys_stage_counts_match_every_methods_training_stages():
+    from bench.methods import stage_count
+
+    pairs = sized_pairs(PAIRS)
+    config = resolve_config([], {})
+    for name in config["methods"]:
+        for options in ({}, {"pretrain_fraction": 0.3}) if name == "omniflow" else ({},):
+            m = method(name)
+            m.options = m.check_options({**m.options, **options})
+            m.configure(pairs)
+            stages = m.training_stages(m.checked_pairs(pairs))
+            assert stage_count(name, m.options) == len(stages), (name, options)
+
+
+def test_a_snapshot_of_the_longest_budget_run_is_the_shorter_run(tmp_path):
+    """After warm-up the learning rate is constant: a 30-step run's weights are those of a
+    120-step run at step 30, to the bit; budget runs are taken from snapshots on that ground."""
+    import torch
+
+    from bench.train_run import publish_snapshot, snapshot_steps, train_run
+
+    config = resolve_config([Path("workflow/config/tiny.yaml")], {})
+    assert snapshot_steps(config, "flowbind") == [30] and snapshot_steps(config, "codi") == []
+    write_pairs(tmp_path / "latents", dim=config["latent_dim"])
+    longest = run_settings(config, "flowbind", "steps120")
+    assert longest["snapshots"] == [30] and longest["train"]["checkpoint_every"] == 30
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_run(longest, tmp_path / "latents", tmp_path / "work120", tmp_path / "steps120")
+        alone = run_settings(config, "flowbind", "steps30")
+        assert "snapshots" not in alone
+        train_run(alone, tmp_path / "latents", tmp_path / "work30", tmp_path / "steps30")
+    finally:
+        torch.set_num_threads(threads)
+    publish_snapshot(tmp_path / "steps120", 30, tmp_path / "snapshot30")
+    weights = "model/model.safetensors"
+    assert (tmp_path / "snapshot30" / weights).read_bytes() == (
+        tmp_path / "steps30" / weights
+    ).read_bytes()
+    snap_loss = (tmp_path / "snapshot30" / "loss.csv").read_text()
+    assert snap_loss == (tmp_path / "steps30" / "loss.csv").read_text()
+    fit = json.loads((tmp_path / "snapshot30" / "fit.json").read_text())
+    assert fit["steps"] == 30 and fit["wall_time_s"] is None
+    from bench.methods import load_method
+
+    assert load_method(tmp_path / "snapshot30").train_config.steps == 30
+    with pytest.raises(FileNotFoundError, match="kept no snapshot at step 60"):
+        publish_snapshot(tmp_path / "steps120", 60, tmp_path / "snapshot60")

@@ -168,9 +168,14 @@ def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
     assert [(r["Method"], r["Steps"]) for r in rows] == expected
     check_finite("budget_curve", header, rows)
     flops = {(r["Method"], int(r["Steps"])): float(r["Training TFLOP"]) for r in rows}
+    first, *others = TINY["curves"]["steps"]
     for m in TINY["methods"]:  # one stage each: FLOPs grow with the steps, in proportion
-        small, large = (flops[label(m), s] for s in TINY["curves"]["steps"])
-        assert large / small == pytest.approx(60 / 30, rel=1e-3)  # 4 significant digits
+        for steps in others:  # to the CSV's 4 significant digits
+            ratio = flops[label(m), steps] / flops[label(m), first]
+            assert ratio == pytest.approx(steps / first, rel=1e-3)
+    # the shortest budget is the longest budget run's snapshot, not a training of its own
+    fit = json.loads((results / "train/flowbind" / f"steps{first}" / "seed0/fit.json").read_text())
+    assert fit["snapshot_of"].endswith(f"steps{max(others)}/seed0") and fit["steps"] == first
     header, rows = read_csv(results / "budget_fraction.csv")
     assert {r["Past the knee"] for r in rows} <= {"yes", "no"} and rows
     header, rows = read_csv(results / "data_curve.csv")

@@ -7,7 +7,7 @@ from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVAL
 from bench.tasks import FAMILIES, TASKS
 from bench.config import dry_run
 from bench.methods import is_official, unavailable_official
-from bench.train_run import run_settings as train_settings
+from bench.train_run import run_settings as train_settings, snapshot_steps
 
 EMBEDDED = "results/embedded"
 PAPER = config["benchmark"] == "paper"
@@ -76,6 +76,11 @@ VARIANCES = {f"variance-{v:g}": v for v in config["ablations"]["anchor_variance"
 # The curves: training budgets in steps and shares of the training pairs kept, in percent.
 CURVE_STEPS = sorted(config["curves"]["steps"])
 CURVE_DATA = sorted(config["curves"]["data_percent"])
+# Budgets taken from the longest budget run's snapshots instead of trained (snapshot_steps),
+# one set for every one-stage method.
+SNAPSHOTS = {m: snapshot_steps(config, m) for m in TRAINED}
+SNAPSHOT_METHODS = [m for m, steps in SNAPSHOTS.items() if steps]
+SNAPSHOT_STEPS = sorted({s for steps in SNAPSHOTS.values() for s in steps})
 # The curves are part of the report and of the default target on the embedded benchmark; on
 # the paper's (days of GPU time per point) only `snakemake curves` runs them.
 CURVE_TABLES = [] if PAPER else ["results/budget_curve.csv", "results/data_curve.csv"]

@@ -4,6 +4,28 @@
 # main runs.
 
 
+if SNAPSHOT_METHODS:
+
+    ruleorder: snapshot_run > train
+
+    rule snapshot_run:
+        """A budget run taken from the snapshot the longest budget run kept at its step."""
+        input:
+            run=f"results/train/{{method}}/steps{CURVE_STEPS[-1]}/seed{{seed}}",
+        output:
+            run=directory("results/train/{method}/steps{steps}/seed{seed}"),
+        log:
+            "results/logs/train/{method}/steps{steps}/seed{seed}.log",
+        wildcard_constraints:
+            method="|".join(SNAPSHOT_METHODS),
+            steps="|".join(map(str, SNAPSHOT_STEPS)),
+        localrule: True
+        conda:
+            "../../environment.yml"
+        script:
+            "../scripts/snapshot_run.py"
+
+
 rule budget_curve:
     """Scores against training steps and training FLOPs, and the budget criterion."""
     input:
