@@ -114,7 +114,7 @@ def evaluate_run(
     out_dir: str | Path,
     solver: Mapping[str, Any],
     resamples: int = DEFAULT_RESAMPLES,
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, np.ndarray], dict[str, float]]:
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, np.ndarray], dict[str, float | None]]:
     """Generate and score ``tasks`` with ``method``; outputs go to ``out_dir/<task>/``.
 
     Args:
@@ -123,7 +123,7 @@ def evaluate_run(
 
     Returns:
         (records per task, per-item values keyed "<task>|<item key>", drift evaluations per
-        item of each task).
+        item of each task, None for a model without per-modality drifts).
     """
     from bench.evaluate import evaluate_task
     from bench.generate import read_outputs, translate_task, write_outputs
@@ -137,9 +137,11 @@ def evaluate_run(
         task = benchmark.task(key)
         test = read_latents(latent_dir / f"{task.split}.npz")
         n = len(test["ids"])
-        with count_evaluations(dict(method.model.drifts)) as counts:
+        # the drift networks' forward calls; a baseline's networks are not per-modality drifts
+        drifts = getattr(method.model, "drifts", None)
+        with count_evaluations(dict(drifts or {})) as counts:
             latents = translate_task(method, task, test, batch_size=n, **solver)
-        nfe[key] = float(sum(counts.values()))
+        nfe[key] = float(sum(counts.values())) if drifts is not None else None
         write_outputs(out_dir / key, task, test["ids"], latents, codecs)
         split = benchmark.test_split(task.split)
         outputs = read_outputs(out_dir / key, task, fixed_size=benchmark.fixed_size)

@@ -300,7 +300,8 @@ def test_generation_does_not_wait_for_the_evaluators(tmp_path):
 @pytest.mark.slow
 def test_tiny_tables_with_every_method_and_two_seeds(tmp_path):
     """The tiny config runs two methods and one seed; here the baselines' rows of Tables 2, 3,
-    7 and 8 and the ablations' seed spread, through the same rules (about 4 minutes)."""
+    7 and 8, their data curve (each baseline through ablation_eval) and the ablations' seed
+    spread, through the same rules (about 7 minutes)."""
     targets = [f"results/{n}.csv" for n in ("table2", "table3", "table7", "table8", "table4")]
     (tmp_path / "every_method.yaml").write_text(
         yaml.safe_dump({"methods": EVERY_METHOD, "seeds": [0, 1]})
@@ -311,6 +312,7 @@ def test_tiny_tables_with_every_method_and_two_seeds(tmp_path):
         "2",
         *targets,
         "ablations",
+        "results/data_curve.csv",
         "--configfile",
         str(CONFIGS / "tiny.yaml"),
         "every_method.yaml",
@@ -321,6 +323,12 @@ def test_tiny_tables_with_every_method_and_two_seeds(tmp_path):
         header, rows = read_csv(results / f"{name}.csv")
         assert [r["Method"] for r in rows] == method_rows(EVERY_METHOD), name
         check_finite(name, header, rows)
+    header, rows = read_csv(results / "data_curve.csv")
+    kept = [str(p) for p in TINY["curves"]["data_percent"]]
+    assert [(r["Method"], r["Pairs kept (%)"]) for r in rows] == [
+        (label(m), p) for m in EVERY_METHOD for p in kept
+    ]
+    check_finite("data_curve", header, rows)
     for file in ("table4.csv", "ia_fraction.csv", "objective.csv"):  # the trained ablations
         header, rows = read_csv(results / file)
         spread = [c for c in header if c.endswith(" sd")]
