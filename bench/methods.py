@@ -36,6 +36,9 @@ METHODS: dict[str, str] = {
 }
 
 
+# Methods whose fit loads released weights instead of training: they have no budget or data curve.
+LOADED = frozenset({"flowbind_released"})
+
 # name -> "module:Class" of an OfficialAdapter; options are the config's baselines.<name>.
 OFFICIAL: dict[str, str] = {
     "codi_official": "baselines.official.codi:CoDiAdapter",

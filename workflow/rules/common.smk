@@ -6,7 +6,7 @@ from bench.tables import METRIC_TABLES, table_tasks
 from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
 from bench.tasks import FAMILIES, TASKS
 from bench.config import dry_run
-from bench.methods import is_official, unavailable_official
+from bench.methods import LOADED, is_official, unavailable_official
 from bench.train_run import run_settings as train_settings, snapshot_steps
 
 EMBEDDED = "results/embedded"
@@ -76,9 +76,11 @@ VARIANCES = {f"variance-{v:g}": v for v in config["ablations"]["anchor_variance"
 # The curves: training budgets in steps and shares of the training pairs kept, in percent.
 CURVE_STEPS = sorted(config["curves"]["steps"])
 CURVE_DATA = sorted(config["curves"]["data_percent"])
+# The methods with budget and data curves: those that train (not released weights).
+CURVED = [m for m in TRAINED if m not in LOADED]
 # Budgets taken from the longest budget run's snapshots instead of trained (snapshot_steps),
 # one set for every one-stage method.
-SNAPSHOTS = {m: snapshot_steps(config, m) for m in TRAINED}
+SNAPSHOTS = {m: snapshot_steps(config, m) for m in CURVED}
 SNAPSHOT_METHODS = [m for m, steps in SNAPSHOTS.items() if steps]
 SNAPSHOT_STEPS = sorted({s for steps in SNAPSHOTS.values() for s in steps})
 # The curves are part of the report and of the default target on the embedded benchmark; on

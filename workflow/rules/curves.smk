@@ -29,7 +29,7 @@ if SNAPSHOT_METHODS:
 rule budget_curve:
     """Scores against training steps and training FLOPs, and the budget criterion."""
     input:
-        [ablation_runs(m, f"steps{n}") for m in TRAINED for n in CURVE_STEPS],
+        [ablation_runs(m, f"steps{n}") for m in CURVED for n in CURVE_STEPS],
     output:
         table=report(
             "results/budget_curve.csv",
@@ -57,11 +57,10 @@ rule budget_curve:
         "../../environment.yml"
     params:
         runs={
-            m: {n: ablation_runs(m, f"steps{n}") for n in CURVE_STEPS} for m in TRAINED
+            m: {n: ablation_runs(m, f"steps{n}") for n in CURVE_STEPS} for m in CURVED
         },
         fits={
-            m: {n: ablation_train(m, f"steps{n}") for n in CURVE_STEPS}
-            for m in TRAINED
+            m: {n: ablation_train(m, f"steps{n}") for n in CURVE_STEPS} for m in CURVED
         },
         table_steps=config["train"]["steps"],
         resamples=config["evaluation"]["bootstrap_resamples"],
@@ -72,7 +71,7 @@ rule budget_curve:
 rule data_curve:
     """Scores against the share of every training pair table kept."""
     input:
-        [ablation_runs(m, f"data{p}") for m in TRAINED for p in CURVE_DATA],
+        [ablation_runs(m, f"data{p}") for m in CURVED for p in CURVE_DATA],
     output:
         table=report(
             "results/data_curve.csv", category="Curves", labels={"table": "data_curve"}
@@ -87,10 +86,8 @@ rule data_curve:
     conda:
         "../../environment.yml"
     params:
-        runs={m: {p: ablation_runs(m, f"data{p}") for p in CURVE_DATA} for m in TRAINED},
-        fits={
-            m: {p: ablation_train(m, f"data{p}") for p in CURVE_DATA} for m in TRAINED
-        },
+        runs={m: {p: ablation_runs(m, f"data{p}") for p in CURVE_DATA} for m in CURVED},
+        fits={m: {p: ablation_train(m, f"data{p}") for p in CURVE_DATA} for m in CURVED},
         resamples=config["evaluation"]["bootstrap_resamples"],
     script:
         "../scripts/data_curve.py"
