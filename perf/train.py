@@ -25,13 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from bench.config import resolve_config
-from bench.flops import bf16_peak, step_flops
+from bench.flops import bf16_peak, group_sizes, step_flops
 from bench.methods import build_method
-from flowbind.data import GroupSampler, PairTable
+from flowbind.data import PairTable
 from flowbind.training import COMPILE_MODES
 from perf.train_step import random_training_data
 
@@ -107,11 +106,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     latents, pairs = random_pairs(config["latent_dim"], args.pairs)
     model = method.build()
-    # the FLOPs of one step: the mean pair-group sizes of the sampler, counted on shapes only
-    sampler = GroupSampler(latents, pairs, train["batch_size"], 0, train["batching"])
-    draws = [sampler.counts() for _ in range(20)]
-    mean_rows = np.mean(draws, axis=0).round().astype(int)
-    sizes = [(t.modalities, int(n)) for t, n in zip(pairs, mean_rows, strict=True) if n > 0]
+    # the FLOPs of one step: the expected pair-group sizes of the tables it trains on, counted
+    # on shapes only
+    sizes = group_sizes(method.usable_pairs(pairs), train["batch_size"], train["batching"])
     flops = step_flops(model, sizes, method.train_config.objective)
     samples = int(sum(n for _, n in sizes))
 
