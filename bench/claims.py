@@ -134,11 +134,13 @@ def curve_comparisons(
     return tuple(Comparison(m, a_name, cell(a, m), b_name, cell(b, m)) for m in metrics)
 
 
-def equal_compute(path: Path, baseline: str) -> tuple[Comparison, ...]:
+Points = Mapping[str, Sequence[Mapping[str, str]]]  # curve_points
+
+
+def equal_compute(points: Points, baseline: str) -> tuple[Comparison, ...]:
     """FlowBind at its largest budget that ``baseline`` matches or exceeds in training FLOPs,
     against the baseline at its smallest budget that does; none when every FlowBind budget
     costs more than the baseline's largest (the curves then test nothing at equal compute)."""
-    points = curve_points(path, "Training TFLOP")
     other = points[baseline]
     for ours in reversed(points[FLOWBIND]):
         flops = float(ours["Training TFLOP"])
@@ -155,9 +157,8 @@ def equal_compute(path: Path, baseline: str) -> tuple[Comparison, ...]:
     )
 
 
-def less_data(path: Path, baseline: str) -> tuple[Comparison, ...]:
+def less_data(points: Points, baseline: str) -> tuple[Comparison, ...]:
     """FlowBind on the smallest share of the training pairs against ``baseline`` on all."""
-    points = curve_points(path, "Pairs kept (%)")
     ours, theirs = points[FLOWBIND][0], points[baseline][-1]
     return curve_comparisons(
         ours,
@@ -215,9 +216,10 @@ def curve_claims(results: Path) -> list[Claim]:
         path = results / table
         if not path.is_file():
             continue
-        for baseline in curve_points(path, x):
+        points = curve_points(path, x)
+        for baseline in points:
             if baseline != FLOWBIND:
-                found = comparisons(path, baseline)
+                found = comparisons(points, baseline)
                 if found:
                     claims.append(
                         Claim(f"{key}_{baseline}", statement.format(b=baseline), table, found)

@@ -178,12 +178,13 @@ def budget_fraction_rows(by_steps: Curve, table_steps: int) -> list[dict[str, st
     knee criterion (KNEE)."""
     rows = []
     for method, points in by_steps.items():
-        at_table = dict(points).get(table_steps)
+        at_steps = dict(points)
+        at_table = at_steps.get(table_steps)
         for name in points[0][1]:
             values = [(steps, cells[name]["value"]) for steps, cells in points]
             pick = min if name in LOWER_IS_BETTER else max
             best_steps, best = pick(values, key=lambda sv: sv[1])
-            best_cell = dict(points)[best_steps][name]
+            best_cell = at_steps[best_steps][name]
             row = {
                 "Method": method,
                 "Score": name,

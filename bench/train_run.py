@@ -226,8 +226,10 @@ def train_run(
     )
     report = method.fit(latents, pairs, work, progress=progress and main)
     if main:
-        fractions = {"ia_fraction": settings["ia_fraction"]}
-        fractions["data_fraction"] = settings.get("data_fraction", 1.0)
+        fractions = {
+            "ia_fraction": settings["ia_fraction"],
+            "data_fraction": settings.get("data_fraction", 1.0),
+        }
         write_json(work / "fit.json", {**report.to_dict(), **fractions})
         for step in settings.get("snapshots", []):  # their checkpoints' models, kept
             checkpoint = work / "checkpoints" / f"step_{step:08d}"

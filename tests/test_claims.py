@@ -30,12 +30,17 @@ def test_a_comparison_holds_fails_or_is_inconclusive_by_its_intervals():
     assert comparison((5, 4, 6), (10, 9, 11), higher=False).verdict == HOLDS
 
 
-def row(name, key="Method", **cells):
-    out = {key: name}
+def estimate_columns(**cells):
+    """Value, low and high columns; keyword I_AAIS names the column "I->A AIS" (T_ICLIP: CLIP)."""
+    out = {}
     for column, (value, low, high) in cells.items():
-        column = column.replace("_", "->").replace("AIS", " AIS")
+        column = column.replace("_", "->").replace("AIS", " AIS").replace("CLIP", " CLIP")
         out.update({column: str(value), f"{column} low": str(low), f"{column} high": str(high)})
     return out
+
+
+def row(name, key="Method", **cells):
+    return {key: name, **estimate_columns(**cells)}
 
 
 def test_claims_are_read_from_the_tables_and_combine_their_comparisons(tmp_path):
@@ -95,11 +100,12 @@ def test_the_command_writes_the_csv_and_the_readme_block(tmp_path):
 
 
 def curve_row(method, steps, tflop, **scores):
-    out = {"Method": method, "Steps": str(steps), "Training TFLOP": str(tflop)}
-    for column, (value, low, high) in scores.items():
-        column = column.replace("_", "->").replace("CLIP", " CLIP")
-        out.update({column: str(value), f"{column} low": str(low), f"{column} high": str(high)})
-    return out
+    return {
+        "Method": method,
+        "Steps": str(steps),
+        "Training TFLOP": str(tflop),
+        **estimate_columns(**scores),
+    }
 
 
 def test_the_compute_claim_pairs_flowbind_with_a_baseline_given_at_least_its_compute(tmp_path):
