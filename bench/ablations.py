@@ -1,9 +1,8 @@
 """The ablations: anchor choice (Table 4), I-A fraction (Figure 11), objective, ODE solver.
 
-Training ablations run over several seeds. A cell reports the mean over seeds, the spread
-(``sd``, the standard deviation across seeds; empty for one seed) and a 95 % bootstrap interval
-of the seed mean: per-item scores are averaged over seeds first, then items are resampled.
-Frechet distances have no per-item scores; their interval is the envelope of the seeds' own.
+Training ablations run over the seeds of ``ablations.seeds`` (Table 4 over ``seeds``, the main
+tables'); a cell is pooled over them by bench.pooling: the seed mean, its spread and the item
+interval of the mean.
 """
 
 from __future__ import annotations
@@ -16,45 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.tables import find, fmt, interval_columns, item_key
+from bench.pooling import Run, pooled, pooled_columns
+from bench.tables import find, fmt, interval_columns
 from flowbind.files import read_npz
-from metrics.bootstrap import DEFAULT_RESAMPLES, bootstrap_mean
+from metrics.bootstrap import DEFAULT_RESAMPLES
 
 if TYPE_CHECKING:
     from torch import nn
-
-Run = tuple[Sequence[Mapping[str, Any]], Mapping[str, np.ndarray]]
-
-
-def pooled(
-    runs: Sequence[Run],
-    metric: str,
-    source: str,
-    target: str,
-    attribute: str = "",
-    resamples: int = DEFAULT_RESAMPLES,
-) -> dict[str, float | None]:
-    """Mean, sd and interval of one metric over the runs (one per seed) of a setting."""
-    recs = [find(records, metric, source, target, attribute) for records, _ in runs]
-    values = np.array([r["value"] for r in recs])
-    sd = float(values.std(ddof=1)) if len(values) > 1 else None
-    key = item_key(recs[0])
-    if all(key in items for _, items in runs):
-        per_item = np.mean([items[key] for _, items in runs], axis=0)
-        score = bootstrap_mean(per_item, resamples, seed=0)
-        low, high = score.low, score.high
-    else:
-        low, high = min(r["low"] for r in recs), max(r["high"] for r in recs)
-    return {"value": float(values.mean()), "sd": sd, "low": low, "high": high}
-
-
-def pooled_columns(name: str, cell: Mapping[str, float | None], digits: int = 2) -> dict[str, str]:
-    return {
-        name: fmt(cell["value"], digits),
-        f"{name} sd": fmt(cell["sd"], digits),
-        f"{name} low": fmt(cell["low"], digits),
-        f"{name} high": fmt(cell["high"], digits),
-    }
 
 
 @contextlib.contextmanager

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.ablations import OBJECTIVE_COLUMNS, pooled, pooled_columns, read_run
+from bench.ablations import OBJECTIVE_COLUMNS, read_run
+from bench.pooling import pooled, pooled_columns
 from bench.tables import fmt, item_key, label
 from metrics.bootstrap import DEFAULT_RESAMPLES, stratified_bootstrap_mean
 

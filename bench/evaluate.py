@@ -10,7 +10,8 @@ For each target modality:
                  whether any source shows the attribute (if none does, chance is the ceiling)
 
 Records are flat dicts (kind, metric, source, target, attribute, value, low, high, n); per-item
-values of the per-item metrics go to a companion npz so that seeds can be pooled later. Every
+values of the per-item metrics, and the delete-half subsample values of the Frechet distances,
+go to a companion npz so that seeds can be pooled later (bench.pooling). Every
 backbone feature and embedding is checked for NaN and inf before it enters a metric
 (NonFiniteError naming the task, the modality and the first bad item).
 """
@@ -24,14 +25,21 @@ import numpy as np
 
 from bench.embedded.storage import Split
 from bench.embedded.world import BY_NAME, attributes_shown_by
-from bench.tables import item_key
+from bench.tables import HALVES, item_key
 from bench.tasks import Task
 from flowbind.files import check_finite
 from metrics.ais import ais_per_item
-from metrics.bootstrap import DEFAULT_RESAMPLES, Score, bootstrap_mean
+from metrics.bootstrap import (
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    DELETE_HALF,
+    Score,
+    bootstrap_mean,
+    delete_half_interval,
+)
 from metrics.cider import cider_per_item
 from metrics.clip_score import clip_score_per_item
-from metrics.fid import frechet_score
+from metrics.fid import frechet_halves
 
 ALIGNMENT = {
     frozenset({"text", "image"}): ("CLIP", "clip"),
@@ -133,13 +141,17 @@ def evaluate_task(
             what = f"{FIDELITY[target]} feature matrix of the"
             kind = "fid" if target == "image" else "fad"
             real = _real(backbones, split, kind, features, _view(split, target))
-            score = frechet_score(
+            value, halves = frechet_halves(
                 _finite(features(generated), task, target, f"{what} generated outputs", ids),
                 _finite(real, task, target, f"{what} real items", ids),
                 resamples,
                 seed,
             )
+            low, high = delete_half_interval(value, halves, DEFAULT_LEVEL, floor=0.0)
+            score = Score(value, low, high, len(ids), resamples, DEFAULT_LEVEL, DELETE_HALF)
             add("fidelity", FIDELITY[target], "", target, "", score=score)
+            # the subsample values: seeds pool into the interval of their mean (bench.pooling)
+            items[item_key(records[-1]) + HALVES] = halves
         for source in task.sources:
             metric, embedder = ALIGNMENT[frozenset({source, target})]
             embed = getattr(backbones, embedder)

@@ -55,6 +55,7 @@ class ReportFiles:
         losses: method -> its loss-curve PNG.
         figures: name -> PNG, for the names of report_text.FIGURE_TITLES ("ia_fraction",
             "budget_curve", ...); absent ones are left out.
+        seed: the training seed whose outputs the galleries show (the main seed).
     """
 
     results: Path
@@ -62,6 +63,7 @@ class ReportFiles:
     paper: Path
     losses: Mapping[str, Path] = field(default_factory=dict)
     figures: Mapping[str, Path] = field(default_factory=dict)
+    seed: int = 0
 
 
 def duration(seconds: float) -> str:
@@ -188,7 +190,7 @@ def build_report(
         Section("figures", "Figures", "", "figures", figures(files)),
     ]
     for key, (title, _) in FAMILIES.items():
-        items = gallery_items(key, files.results, files.data, methods, n_items)
+        items = gallery_items(key, files.results, files.data, methods, n_items, files.seed)
         # Markup.format escapes its arguments; LEGEND is the suite's own Markup (report_text).
         intro = Markup("The first {} test items of each {} task. {}").format(
             n_items, title.lower(), LEGEND

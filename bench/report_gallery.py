@@ -1,9 +1,10 @@
 """Galleries of outputs: for the first test items of each task, the condition and every method's
 output side by side, with the scene's ground-truth attributes and which ones each output got.
 
-Outputs are read from results/generate/<method>/<task>/manifest.csv; whether an output shows an
-attribute right comes from the per-item arrays of results/evaluate/<method>/<task>.npz, keyed
-``attribute/accuracy/<sources joined by +>/<target>/<attribute>`` (100 right, 0 wrong) in
+Outputs are those of one training seed (the main one): results/generate/<method>/seed<seed>/
+<task>/manifest.csv. Whether an output shows an attribute right comes from the per-item arrays
+of results/evaluate/<method>/seed<seed>/<task>.npz, keyed
+``attribute/accuracy/<sources joined by +>/<target>/<attribute>`` (100 right, 0 wrong), in
 manifest order (evaluate_task checks that the outputs list the split's items in order).
 
 The functions here build plain-text models; bench/templates/gallery.html.j2 escapes and lays
@@ -156,7 +157,7 @@ def paper_condition_card(task: Task, split, row: int) -> Card:
 
 
 def task_items(
-    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
+    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int, seed: int = 0
 ) -> list[Item]:
     """The first ``n_items`` test items of ``task``: condition, then each method's output.
 
@@ -166,16 +167,20 @@ def task_items(
     """
     # a released baseline model without a call for the task has no card
     methods = [
-        m for m in methods if unsupported_reason(results / "generate" / m / task.key) is None
+        m
+        for m in methods
+        if unsupported_reason(results / "generate" / m / f"seed{seed}" / task.key) is None
     ]
     paper_task = _paper_task(task.key)
     if (data / f"{paper_task.split}.json").is_file():  # the paper benchmark's split records
-        return paper_task_items(paper_task, results, data, methods, n_items)
-    folders = {m: results / "generate" / m / task.key for m in methods}
+        return paper_task_items(paper_task, results, data, methods, n_items, seed)
+    folders = {m: results / "generate" / m / f"seed{seed}" / task.key for m in methods}
     manifests = {m: read_manifest(folders[m]) for m in methods}
     rows = {m: {r["id"]: i for i, r in enumerate(manifests[m])} for m in methods}
     correct = {
-        m: read_correct(results / "evaluate" / m / f"{task.key}.npz", task, len(manifests[m]))
+        m: read_correct(
+            results / "evaluate" / m / f"seed{seed}" / f"{task.key}.npz", task, len(manifests[m])
+        )
         for m in methods
     }
     ids, codes = read_attributes(data / task.split / "attributes.csv")
@@ -205,13 +210,13 @@ def task_items(
 
 
 def paper_task_items(
-    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
+    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int, seed: int = 0
 ) -> list[Item]:
     """``task_items`` of the paper benchmark: conditions and outputs, no attribute chips."""
     from bench.paper.splits import PaperSplit
 
     split = PaperSplit(data / f"{task.split}.json")
-    folders = {m: results / "generate" / m / task.key for m in methods}
+    folders = {m: results / "generate" / m / f"seed{seed}" / task.key for m in methods}
     manifests = {m: read_manifest(folders[m]) for m in methods}
     blocks = []
     for row in range(min(n_items, len(split))):
@@ -229,30 +234,40 @@ def paper_task_items(
 
 
 def task_gallery(
-    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int
+    task: Task, results: Path, data: Path, methods: Sequence[str], n_items: int, seed: int = 0
 ) -> str:
     """The HTML of ``task_items``: the first ``n_items`` test items of ``task``."""
     return render_macro(
-        "gallery.html.j2", "items", task_items(task, results, data, methods, n_items)
+        "gallery.html.j2", "items", task_items(task, results, data, methods, n_items, seed)
     )
 
 
 def gallery_items(
-    family: str, results: str | Path, data: str | Path, methods: Sequence[str], n_items: int = 3
+    family: str,
+    results: str | Path,
+    data: str | Path,
+    methods: Sequence[str],
+    n_items: int = 3,
+    seed: int = 0,
 ) -> list[Item]:
     """Every task of one family, ``n_items`` test items each."""
     results, data = Path(results), Path(data)
     return [
         i
         for t in family_tasks(family)
-        for i in task_items(t, results, data, list(methods), n_items)
+        for i in task_items(t, results, data, list(methods), n_items, seed)
     ]
 
 
 def gallery_body(
-    family: str, results: str | Path, data: str | Path, methods: Sequence[str], n_items: int = 3
+    family: str,
+    results: str | Path,
+    data: str | Path,
+    methods: Sequence[str],
+    n_items: int = 3,
+    seed: int = 0,
 ) -> str:
     """The HTML of ``gallery_items``."""
     return render_macro(
-        "gallery.html.j2", "items", gallery_items(family, results, data, methods, n_items)
+        "gallery.html.j2", "items", gallery_items(family, results, data, methods, n_items, seed)
     )

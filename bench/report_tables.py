@@ -19,7 +19,15 @@ from pathlib import Path
 
 from bench.report_html import render_macro
 from bench.report_text import PAPER_LABEL
-from bench.tables import METRIC_TABLES, label, read_rows, read_unsupported, table_tasks
+from bench.tables import (
+    METRIC_TABLES,
+    evaluation_folder,
+    label,
+    read_rows,
+    read_unsupported,
+    seeds_in,
+    table_tasks,
+)
 from bench.tasks import TASKS
 
 CEILING = "Codec ceiling"
@@ -287,7 +295,12 @@ def blank_cells_note(name: str, results: Path) -> str:
         return ""
     tasks = table_tasks(METRIC_TABLES[name])
     methods = sorted(
-        d.name for d in folder.iterdir() if all((d / f"{t}.json").is_file() for t in tasks)
+        d.name
+        for d in folder.iterdir()
+        if (seeds := seeds_in(folder, d.name))
+        and all(
+            (evaluation_folder(folder, d.name, seeds[0]) / f"{t}.json").is_file() for t in tasks
+        )
     )
     reasons = read_unsupported(folder, methods, tasks)
     if not reasons:

@@ -127,8 +127,10 @@ PAPER_NOTE = (
 
 # Markup: the suite's own HTML (emphasis and bold), written here, never data.
 TABLE_INTRO = Markup(
-    "Metric cells read <em>value ± half-width</em> of the 95 % interval over test items "
-    "(hover for the interval): the percentile bootstrap for means of per-item scores, the "
+    "Metric cells of Tables 2, 3, 7 and 8 are the mean over the training seeds (column "
+    "Seeds; the spread across seeds, sd, below the value) and read <em>value ± half-width</em> "
+    "of the 95 % interval of that mean over test items (hover for the interval): the "
+    "percentile bootstrap for means of per-item scores, the "
     "delete-half jackknife for the Frechet distances and CKNNA, which finite samples bias; "
     "↑ higher is better, ↓ lower is better; the best method per column is in "
     "<strong>bold</strong>. The codec ceiling (italic) scores decode(encode(x)) of the real "
@@ -196,7 +198,8 @@ SUMMARY = (
     "run, every table with the paper's numbers beside it, the figures, and outputs side by side."
 )
 ABLATION_INTRO = (
-    "FlowBind variants trained over every seed of the config; a cell is the mean over seeds, "
+    "FlowBind variants trained over ablations.seeds (Table 4: the main tables' seeds); a cell "
+    "is the mean over seeds, "
     "± the half-width of the 95 % interval of that mean, with the spread across seeds (sd) "
     "below it."
 )

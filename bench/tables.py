@@ -1,8 +1,10 @@
 """The paper's tables from the evaluation records, as CSV rows with 95 % intervals.
 
-Every metric column ``X`` has companion columns ``X low`` and ``X high`` (the 95 % bootstrap
-interval). Rows are methods, named as in the paper; the ``Codec ceiling`` row scores
-decode(encode(x)) of the real targets, the most any method can reach through the frozen codecs.
+Every metric column ``X`` of Tables 2, 3, 7 and 8 is the mean over the training seeds (column
+``Seeds``) with companion columns ``X sd`` (the spread across seeds) and ``X low``, ``X high``
+(the 95 % interval of the seed mean over the test items; bench.pooling). Rows are methods,
+named as in the paper; the ``Codec ceiling`` row scores decode(encode(x)) of the real targets,
+the most any method can reach through the frozen codecs.
 """
 
 from __future__ import annotations
@@ -101,22 +103,33 @@ def interval_columns(name: str, value, low, high, digits: int = 2) -> dict[str, 
 
 def metric_table(
     columns: Mapping[str, tuple[str, str, str, str]],
-    records: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
     unsupported: Mapping[tuple[str, str], str] | None = None,
+    resamples: int = 1000,
 ) -> list[dict[str, str]]:
-    """One row per method: records[method][task key] -> that task's evaluation records.
+    """One row per method, every cell pooled over its seeds (bench.pooling).
 
-    A (method, task) in ``unsupported`` (why the method cannot run it) has blank cells.
+    Args:
+        columns: column -> (task key, metric, source, target).
+        runs: method -> one {task key: (records, per-item values)} per training seed
+            (``read_seed_runs``).
+        unsupported: (method, task) -> why the method cannot run it; those cells are blank.
+        resamples: bootstrap resamples, the evaluations' own count.
+
+    Returns:
+        rows of Method, Seeds and, per column, the seed mean with ``sd``, ``low`` and ``high``.
     """
+    from bench.pooling import pooled, pooled_columns
+
     rows = []
-    for method, by_task in records.items():
-        row = {"Method": label(method)}
+    for method, seeds in runs.items():
+        row = {"Method": label(method), "Seeds": str(len(seeds))}
         for name, (task, metric, source, target) in columns.items():
             if (method, task) in (unsupported or {}):
-                row.update(interval_columns(name, None, None, None))
+                row.update(pooled_columns(name, dict.fromkeys(("value", "sd", "low", "high"))))
                 continue
-            r = find(by_task[task], metric, source, target)
-            row.update(interval_columns(name, r["value"], r["low"], r["high"]))
+            cell = pooled([run[task] for run in seeds], metric, source, target, "", resamples)
+            row.update(pooled_columns(name, cell))
         rows.append(row)
     return rows
 
@@ -207,23 +220,31 @@ def paper_table6(records: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str
 
 
 def attribute_table(
-    records: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]], task_names: Mapping[str, str]
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    task_names: Mapping[str, str],
+    resamples: int = 1000,
 ) -> list[dict[str, str]]:
-    """Ground-truth attribute accuracy (%) per method, task, target and attribute."""
+    """Ground-truth attribute accuracy (%) per method, task, target and attribute, pooled over
+    the seeds as ``metric_table`` (runs: as there)."""
+    from bench.pooling import pooled, pooled_columns
+
     rows = []
-    for method, by_task in records.items():
-        for task, recs in by_task.items():
-            for r in recs:
+    for method, seeds in runs.items():
+        for task in seeds[0]:
+            for r in seeds[0][task][0]:
                 if r["kind"] != "attribute":
                     continue
+                which = (r["metric"], r["source"], r["target"], r["attribute"])
+                cell = pooled([run[task] for run in seeds], *which, resamples)
                 rows.append(
                     {
                         "Method": label(method),
                         "Task": task_names[task],
+                        "Seeds": str(len(seeds)),
                         "Target": r["target"],
                         "Attribute": r["attribute"],
                         "Conveyed by source": "yes" if r["conveyed"] else "no",
-                        **interval_columns("Accuracy (%)", r["value"], r["low"], r["high"], 1),
+                        **pooled_columns("Accuracy (%)", cell, 1),
                         "Chance (%)": fmt(r["chance"], 1),
                     }
                 )
@@ -284,27 +305,69 @@ def read_rows(
     ]
 
 
+def evaluation_folder(folder: str | Path, method: str, seed: int) -> Path:
+    """Where one training seed of a method is scored: ``folder/<method>/seed<seed>/``."""
+    return Path(folder) / method / f"seed{seed}"
+
+
+def seeds_in(folder: str | Path, method: str) -> list[int]:
+    """The seeds with an evaluation (or generation) folder under ``folder/<method>/``."""
+    root = Path(folder) / method
+    found = [p.name.removeprefix("seed") for p in root.glob("seed*") if p.is_dir()]
+    return sorted(int(s) for s in found if s.isdigit())
+
+
 def read_evaluations(
-    folder: str | Path, methods: Sequence[str], tasks: Sequence[str]
+    folder: str | Path, methods: Sequence[str], tasks: Sequence[str], seed: int
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """records[method][task] from ``folder/<method>/<task>.json`` (none for a task the method
-    cannot run: ``read_unsupported``)."""
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for method in methods:
-        out[method] = {}
-        for task in tasks:
-            out[method][task] = _evaluation(Path(folder) / method / f"{task}.json")["records"]
+    """records[method][task] of one seed, from ``folder/<method>/seed<seed>/<task>.json``
+    (none for a task the method cannot run: ``read_unsupported``)."""
+    return {
+        method: {
+            task: _evaluation(evaluation_folder(folder, method, seed) / f"{task}.json")["records"]
+            for task in tasks
+        }
+        for method in methods
+    }
+
+
+def read_seed_runs(
+    folder: str | Path, seeds: Mapping[str, Sequence[int]], tasks: Sequence[str]
+) -> dict[str, list[dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]]]:
+    """runs[method]: one {task: (records, per-item values)} per seed of ``seeds[method]``, from
+    ``folder/<method>/seed<seed>/<task>.json`` and its ``.npz`` (bench.evaluate)."""
+    from flowbind.files import read_npz
+
+    out: dict[str, list[dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]]] = {}
+    for method, method_seeds in seeds.items():
+        out[method] = []
+        for seed in method_seeds:
+            base = evaluation_folder(folder, method, seed)
+            run = {}
+            for task in tasks:
+                records = _evaluation(base / f"{task}.json")["records"]
+                npz = base / f"{task}.npz"
+                run[task] = (records, read_npz(npz) if npz.is_file() else {})
+            out[method].append(run)
     return out
 
 
 def read_unsupported(
     folder: str | Path, methods: Sequence[str], tasks: Sequence[str]
 ) -> dict[tuple[str, str], str]:
-    """(method, task) -> why the method cannot run the task, for those it cannot run."""
+    """(method, task) -> why the method cannot run the task, for those it cannot run (read
+    from the method's first seed: a released model's only one)."""
     out = {}
     for method in methods:
+        seeds = seeds_in(folder, method)
+        if not seeds:
+            raise FileNotFoundError(
+                f"{Path(folder) / method} has no seed<n>/ folder; run the evaluate step for "
+                f"{method}"
+            )
         for task in tasks:
-            reason = _evaluation(Path(folder) / method / f"{task}.json").get("unsupported")
+            path = evaluation_folder(folder, method, seeds[0]) / f"{task}.json"
+            reason = _evaluation(path).get("unsupported")
             if reason is not None:
                 out[method, task] = reason
     return out
@@ -314,8 +377,13 @@ def _evaluation(path: Path) -> dict[str, Any]:
     import json
 
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run the evaluate step for {path.parent.name}")
+        method, seed = path.parent.parent.name, path.parent.name
+        raise FileNotFoundError(f"{path} is missing; run the evaluate step for {method} ({seed})")
     return json.loads(path.read_text())
+
+
+# The npz key of a Frechet record's delete-half subsample values: item_key(record) + HALVES.
+HALVES = "/halves"
 
 
 def item_key(record: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ and on the image evaluator's features in the embedded benchmark. Not scaled (no 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,6 +100,22 @@ def frechet_score(
     the interval is centred on the full-set value (cut at 0).
     """
     a = as_features(feats_a, "feats_a", min_samples=2)
+    value, values = frechet_halves(a, feats_b, resamples, seed)
+    low, high = delete_half_interval(value, values, level, floor=0.0)
+    return Score(value, low, high, len(a), resamples, level, DELETE_HALF)
+
+
+def frechet_halves(
+    feats_a: Any, feats_b: Any, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> tuple[float, np.ndarray]:
+    """The Frechet distance of two feature sets and its ``resamples`` delete-half subsample
+    values (half of a's items and half of b's, drawn by ``seed`` and ``seed + 1``).
+
+    The subsamples depend only on the set sizes and the seed, so sets of the same sizes share
+    them: the mean of several distances has the mean of their subsample values as its own
+    (``metrics.bootstrap.delete_half_interval`` turns either into an interval).
+    """
+    a = as_features(feats_a, "feats_a", min_samples=2)
     b = as_features(feats_b, "feats_b", min_samples=2)
     if min(len(a), len(b)) < 4:
         raise MetricInputError(
@@ -116,8 +132,42 @@ def frechet_score(
         half_sample_indices(len(a), resamples, seed),
         half_sample_indices(len(b), resamples, seed + 1),
     )
+    return value, values
+
+
+def frechet_seed_mean(
+    generated: Sequence[Any],
+    real: Any,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+) -> Score:
+    """The mean Frechet distance of several generated sets against one real set, with the
+    delete-half interval of that mean.
+
+    Args:
+        generated: one (N, D) feature set per training seed, rows paired across the sets (the
+            same test items in the same order).
+        real: the (M, D) features of the real items.
+        resamples, seed, level: as for ``frechet_score``.
+
+    Every subsample keeps the same half of the items in every generated set (and one half of
+    the real items), so the interval reflects the items, not the seeds; with one set this is
+    ``frechet_score`` exactly.
+    """
+    sets = [as_features(g, f"generated[{i}]", min_samples=2) for i, g in enumerate(generated)]
+    if not sets:
+        raise MetricInputError("no generated feature sets to average")
+    if any(s.shape != sets[0].shape for s in sets):
+        shapes = sorted({s.shape for s in sets})
+        raise MetricInputError(
+            f"the generated sets must score the same items with one backbone, got shapes {shapes}"
+        )
+    halves = [frechet_halves(a, real, resamples, seed) for a in sets]
+    value = float(np.mean([v for v, _ in halves]))
+    values = np.mean([h for _, h in halves], axis=0)
     low, high = delete_half_interval(value, values, level, floor=0.0)
-    return Score(value, low, high, len(a), resamples, level, DELETE_HALF)
+    return Score(value, low, high, len(sets[0]), resamples, level, DELETE_HALF)
 
 
 # Subsamples whose D x D covariances are computed together as stacked float64 tensors (the

@@ -358,6 +358,7 @@ def test_the_regenerate_command_forces_the_output_the_generate_rule_declares():
     from bench.generate import regenerate as hint
 
     rule = (Path(__file__).parents[1] / "workflow" / "rules" / "generate.smk").read_text()
-    assert 'expand("results/generate/{{method}}/{task}/manifest.csv"' in rule
-    command = re.search(r"`(snakemake [^`]*)`", hint(Path("results/generate/flowbind/t2i")))[1]
-    assert command == "snakemake --cores all --force results/generate/flowbind/t2i/manifest.csv"
+    assert '"results/generate/{{method}}/seed{{seed}}/{task}/manifest.csv"' in rule
+    folder = Path("results/generate/flowbind/seed0/t2i")
+    command = re.search(r"`(snakemake [^`]*)`", hint(folder))[1]
+    assert command == f"snakemake --cores all --force {folder}/manifest.csv"

@@ -22,6 +22,7 @@ from metrics.fid import (
     frechet_from_rows_low_rank,
     frechet_from_stats,
     frechet_score,
+    frechet_seed_mean,
 )
 from metrics.validation import MetricInputError
 
@@ -178,6 +179,24 @@ def test_delete_half_interval_estimates_the_sampling_spread():
     estimated = [frechet_score(*draw(), resamples=100, seed=s) for s in range(10)]
     sd = np.mean([(s.high - s.low) / (2 * 1.959964) for s in estimated])
     assert 0.65 * fresh < sd < 1.35 * fresh, (sd, fresh)
+
+
+def test_frechet_seed_mean_of_one_set_is_frechet_score_and_pairs_the_items_of_several():
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((120, 5))
+    seeds = [rng.standard_normal((100, 5)) + shift for shift in (0.3, 0.6, 0.9)]
+    assert frechet_seed_mean(seeds[:1], real, resamples=50, seed=3) == frechet_score(
+        seeds[0], real, resamples=50, seed=3
+    )
+    pooled = frechet_seed_mean(seeds, real, resamples=50)
+    assert pooled.value == pytest.approx(np.mean([frechet_distance(s, real) for s in seeds]))
+    assert pooled.low <= pooled.value <= pooled.high
+    # the same halves of the items in every set: identical sets pool to that set's score
+    assert frechet_seed_mean([seeds[1]] * 3, real, resamples=50) == pytest.approx(
+        frechet_score(seeds[1], real, resamples=50)
+    )
+    with pytest.raises(MetricInputError, match="same items"):
+        frechet_seed_mean([seeds[0], seeds[1][:90]], real)
 
 
 def test_frechet_interval_needs_four_items_per_set():

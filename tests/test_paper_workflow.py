@@ -75,8 +75,8 @@ def test_the_released_baseline_models_add_generation_jobs_and_no_training(tmp_pa
     result = snakemake(tmp_path, "-n", "--configfile", PAPER, PAPER_OFFICIAL)
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("codi_official", "omniflow_official"):
-        assert f"results/generate/{name}/t2i/manifest.csv" in result.stdout
-        assert f"results/evaluate/{name}/ta2i.json" in result.stdout
+        assert f"results/generate/{name}/seed0/t2i/manifest.csv" in result.stdout
+        assert f"results/evaluate/{name}/seed0/ta2i.json" in result.stdout
         assert f"results/train/{name}/" not in result.stdout
     assert "codi_official: third_party/i-Code/i-Code-V3 holds no" in result.stderr
     assert "huggingface-cli download jacklishufan/OmniFlow-v0.5" not in result.stderr  # code first
@@ -152,5 +152,5 @@ def test_paper_tiny_runs_the_whole_dag_and_says_its_numbers_mean_nothing(tmp_pat
     assert (results / "reference" / "test_t2i" / "fid.npz").is_file()
     # released models' outputs keep their own sizes: CoDi's 256 px images
     first = record["items"][0]["id"]
-    image = results / "generate" / "codi_official" / "t2i" / "image" / f"{first}.png"
+    image = results / "generate" / "codi_official" / "seed0" / "t2i" / "image" / f"{first}.png"
     assert Image.open(image).size == (256, 256)

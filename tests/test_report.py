@@ -181,7 +181,7 @@ def gallery_inputs(tmp_path: Path, text: str) -> tuple[Path, Path]:
     for i in ids:
         write_png(split / "image" / f"{i}.png", np.zeros((64, 64, 3), np.uint8))
     for method, right in (("flowbind", 100.0), ("codec_ceiling", 0.0)):
-        folder = results / "generate" / method / task.key
+        folder = results / "generate" / method / "seed0" / task.key
         folder.mkdir(parents=True)
         with (folder / "manifest.csv").open("w", newline="") as f:
             writer = csv.writer(f)
@@ -192,8 +192,8 @@ def gallery_inputs(tmp_path: Path, text: str) -> tuple[Path, Path]:
             f"attribute/accuracy/image/text/{a}": np.array([right, 100.0 - right])
             for a in ("kind", "colour", "size", "pitch", "envelope")
         }
-        (results / "evaluate" / method).mkdir(parents=True)
-        np.savez(results / "evaluate" / method / f"{task.key}.npz", **per_item)
+        (results / "evaluate" / method / "seed0").mkdir(parents=True)
+        np.savez(results / "evaluate" / method / "seed0" / f"{task.key}.npz", **per_item)
     return results, data
 
 
@@ -323,8 +323,8 @@ def injected_report_files(
         if method_dir.name != "flowbind":
             (results / "generate" / method_dir.name).parent.mkdir(exist_ok=True)
             (results / "generate" / method_dir.name).symlink_to(method_dir)
-    for task in (run / "generate" / "flowbind").iterdir():
-        target = results / "generate" / "flowbind" / task.name
+    for task in (run / "generate" / "flowbind" / "seed0").iterdir():
+        target = results / "generate" / "flowbind" / "seed0" / task.name
         target.parent.mkdir(parents=True, exist_ok=True)
         if task.name == "i2t":
             shutil.copytree(task, target)

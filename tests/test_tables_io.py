@@ -3,6 +3,7 @@
 import csv
 import io
 
+import numpy as np
 import pytest
 
 from bench.tables import read_rows, write_csv
@@ -85,30 +86,109 @@ def test_a_task_a_released_model_cannot_run_is_a_blank_cell_with_its_reason(tmp_
     import json
 
     from bench.report_tables import blank_cells_note
-    from bench.tables import TABLE2, metric_table, read_evaluations, read_unsupported
+    from bench.tables import TABLE2, metric_table, read_seed_runs, read_unsupported
 
     folder = tmp_path / "evaluate"
     for method in ("flowbind", "omniflow_official"):
-        (folder / method).mkdir(parents=True)
+        (folder / method / "seed0").mkdir(parents=True)
         for task, metric, _, target in TABLE2.values():
-            record = {"metric": metric, "source": "", "target": target, "attribute": ""}
+            record = {"kind": "fidelity", "metric": metric, "source": "", "target": target}
+            record["attribute"] = ""
             records = [{**record, "value": 1.5, "low": 1.0, "high": 2.0}]
             data = {"task": task, "records": records}
             if method == "omniflow_official" and task == "t2a":
                 data = {"task": task, "records": [], "unsupported": "no call for it"}
-            (folder / method / f"{task}.json").write_text(json.dumps(data))
+            (folder / method / "seed0" / f"{task}.json").write_text(json.dumps(data))
     methods, tasks = ["flowbind", "omniflow_official"], ["t2i", "i2t", "t2a", "a2t", "i2a", "a2i"]
-    records = read_evaluations(folder, methods, tasks)
+    runs = read_seed_runs(folder, {m: [0] for m in methods}, tasks)
     unsupported = read_unsupported(folder, methods, tasks)
     assert unsupported == {("omniflow_official", "t2a"): "no call for it"}
-    ours, theirs = metric_table(TABLE2, records, unsupported)
+    ours, theirs = metric_table(TABLE2, runs, unsupported)
     assert ours["T->A FAD"] == "1.50" and theirs["Method"] == "OmniFlow (released)"
     assert (theirs["T->A FAD"], theirs["T->A FAD low"], theirs["T->A FAD high"]) == ("", "", "")
-    assert theirs["A->T CIDEr"] == "1.50"
+    assert theirs["A->T CIDEr"] == "1.50" and theirs["Seeds"] == "1"
     with pytest.raises(KeyError, match="expected one FAD record"):  # blank only when marked
-        metric_table(TABLE2, records)
+        metric_table(TABLE2, runs)
     note = blank_cells_note("table2", tmp_path)
     assert "OmniFlow (released), T->A: no call for it" in note
     assert blank_cells_note("table3", tmp_path) == note  # the same tasks
     assert blank_cells_note("table7", tmp_path) == ""  # no method scored its tasks here
     assert blank_cells_note("table6", tmp_path) == ""  # not a metric table
+
+
+def test_a_table_cell_is_the_seed_mean_with_its_spread_and_the_item_interval_of_the_mean(tmp_path):
+    """Per-item metrics: items averaged over seeds, then resampled; Frechet distances: the
+    seeds' delete-half subsample values averaged. One seed gives that seed's own record."""
+    import json
+
+    from bench.tables import HALVES, metric_table, read_seed_runs
+    from flowbind.files import write_npz
+    from metrics.bootstrap import bootstrap_mean
+    from metrics.fid import frechet_halves, frechet_score
+
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((40, 3))
+    columns = {
+        "T->I FID": ("t2i", "FID", "", "image"),
+        "T->I CLIP": ("t2i", "CLIP", "text", "image"),
+    }
+    clip_items, fids = [], []
+    for seed in (0, 1, 2):
+        base = tmp_path / "flowbind" / f"seed{seed}"
+        base.mkdir(parents=True)
+        generated = rng.standard_normal((40, 3)) + 0.2 * seed
+        clip = rng.uniform(20, 80, 40)
+        value, halves = frechet_halves(generated, real, 200)
+        fid, score = frechet_score(generated, real, 200), bootstrap_mean(clip, 200)
+        records = [
+            {
+                "kind": "fidelity",
+                "metric": "FID",
+                "source": "",
+                "target": "image",
+                "attribute": "",
+                "value": value,
+                "low": fid.low,
+                "high": fid.high,
+            },
+            {
+                "kind": "alignment",
+                "metric": "CLIP",
+                "source": "text",
+                "target": "image",
+                "attribute": "",
+                "value": score.value,
+                "low": score.low,
+                "high": score.high,
+            },
+        ]
+        (base / "t2i.json").write_text(json.dumps({"task": "t2i", "records": records}))
+        write_npz(
+            base / "t2i.npz",
+            {
+                "fidelity/FID//image/" + HALVES: halves,
+                "alignment/CLIP/text/image/": clip,
+            },
+        )
+        clip_items.append(clip)
+        fids.append(value)
+    one = metric_table(columns, read_seed_runs(tmp_path, {"flowbind": [0]}, ["t2i"]), None, 200)
+    first = json.loads((tmp_path / "flowbind" / "seed0" / "t2i.json").read_text())["records"]
+    for name, record in zip(columns, first, strict=True):
+        cells = [one[0][f"{name}{s}"] for s in ("", " low", " high", " sd")]
+        assert cells == [f"{record[k]:.2f}" for k in ("value", "low", "high")] + [""]
+    (row,) = metric_table(
+        columns, read_seed_runs(tmp_path, {"flowbind": [0, 1, 2]}, ["t2i"]), None, 200
+    )
+    assert row["Seeds"] == "3"
+    assert (
+        row["T->I FID"] == f"{np.mean(fids):.2f}"
+        and row["T->I FID sd"] == f"{np.std(fids, ddof=1):.2f}"
+    )
+    mean_clip = bootstrap_mean(np.mean(clip_items, axis=0), 200)
+    assert (row["T->I CLIP low"], row["T->I CLIP high"]) == (
+        f"{mean_clip.low:.2f}",
+        f"{mean_clip.high:.2f}",
+    )
+    for name in columns:
+        assert float(row[f"{name} low"]) <= float(row[name]) <= float(row[f"{name} high"])

@@ -1,18 +1,23 @@
-# The main seed of an unchanged setting (FlowBind's and text anchoring's main runs) was already
-# generated and scored by the evaluate rules; ablation_main copies those scores instead of
-# generating the same outputs again.
+# A seed of an unchanged setting (FlowBind's and text anchoring's main runs) is generated and
+# scored by the evaluate rules; ablation_main copies those scores instead of generating the
+# same outputs again.
 ruleorder: ablation_main > ablation_eval
 
 
 rule ablation_main:
     """The main run's one-to-one scores, in the layout of ablation_eval."""
     input:
-        records=expand("results/evaluate/{{method}}/{task}.json", task=ONE_TO_ONE),
+        records=expand(
+            "results/evaluate/{{method}}/seed{{seed}}/{task}.json", task=ONE_TO_ONE
+        ),
+        per_item=expand(
+            "results/evaluate/{{method}}/seed{{seed}}/{task}.npz", task=ONE_TO_ONE
+        ),
     output:
-        records=f"results/ablations/evaluate/{{method}}/main/seed{MAIN_SEED}.json",
-        per_item=f"results/ablations/evaluate/{{method}}/main/seed{MAIN_SEED}.npz",
+        records="results/ablations/evaluate/{method}/main/seed{seed}.json",
+        per_item="results/ablations/evaluate/{method}/main/seed{seed}.npz",
     log:
-        f"results/logs/ablations/{{method}}/main/seed{MAIN_SEED}.log",
+        "results/logs/ablations/{method}/main/seed{seed}.log",
     conda:
         "../../environment.yml"
     params:
@@ -47,11 +52,12 @@ rule ablation_eval:
 
 
 rule table4:
-    """Table 4: text anchoring vs FlowBind trained without image-audio pairs."""
+    """Table 4: text anchoring vs FlowBind trained without image-audio pairs, over the main
+    tables' seeds."""
     input:
-        text_anchor=ablation_runs("text_anchor", "main"),
-        without_ia=ablation_runs("flowbind", "ia0"),
-        flowbind=ablation_runs("flowbind", "main"),
+        text_anchor=ablation_runs("text_anchor", "main", SEEDS),
+        without_ia=ablation_runs("flowbind", "ia0", SEEDS),
+        flowbind=ablation_runs("flowbind", "main", SEEDS),
     output:
         report("results/table4.csv", category="Ablations", labels={"table": "table4"}),
     log:

@@ -65,9 +65,32 @@ if _missing and dry_run(sys.argv):
     print(f"WARNING: {_message}", file=sys.stderr)
 elif _missing:
     raise WorkflowError(_message)
-MAIN_SEED = config["seeds"][0]
+# The main tables' training seeds; the first is the main seed (Tables 1 and 5, the report's
+# figures and galleries, the solver sweep, the conflicting conditions). The other ablations and
+# the curves train ablations.seeds (default: the main seed alone).
+SEEDS = config["seeds"]
+MAIN_SEED = SEEDS[0]
+ABLATION_SEEDS = config["ablations"]["seeds"] or [MAIN_SEED]
 # Methods with a training run; released baseline models (bench.methods.OFFICIAL) have none.
 TRAINED = [m for m in config["methods"] if not is_official(m)]
+
+
+def method_seeds(method):
+    """The seeds a method is generated and scored with: the training seeds for a method that
+    trains; the main seed alone for released weights and the codec ceiling."""
+    return SEEDS if method in TRAINED else [MAIN_SEED]
+
+
+def scored(methods, tasks, suffix=".json"):
+    """The evaluation files of every seed of ``methods`` on ``tasks``."""
+    return [
+        f"results/evaluate/{m}/seed{s}/{t}{suffix}"
+        for m in methods
+        for s in method_seeds(m)
+        for t in tasks
+    ]
+
+
 ONE_TO_ONE = list(FAMILIES["one_to_one"])
 SCORED = config["methods"] + ["codec_ceiling"]
 OBJECTIVES = config["ablations"]["objectives"]
@@ -94,7 +117,9 @@ CURVE_FIGURES = (
         for name in ("budget_curve", "budget_flops", "data_curve")
     }
 )
-EVALUATIONS = expand("results/evaluate/{method}/{task}.json", method=SCORED, task=TASKS)
+EVALUATIONS = scored(SCORED, TASKS) + scored(SCORED, TASKS, ".npz")
+# The seeds of every scored method, for the table jobs (bench.tables.read_seed_runs).
+SCORED_SEEDS = {m: method_seeds(m) for m in SCORED}
 # Generation and scoring run as one job per method and task group: Tables 2 and 3 need only
 # the one-to-one tasks; Tables 7 and 8 the one-to-many and many-to-one tasks ("multi"). Two
 # groups, not three: every job pays a few seconds of start-up (Python and torch).
@@ -129,7 +154,7 @@ def extract_inputs(wildcards):
 def table_evaluations(wildcards):
     """The evaluation records a metric table is built from: its columns' tasks, every method."""
     tasks = table_tasks(METRIC_TABLES[wildcards.table])
-    return expand("results/evaluate/{method}/{task}.json", method=SCORED, task=tasks)
+    return scored(SCORED, tasks) + scored(SCORED, tasks, ".npz")
 
 
 def run_settings(wildcards):
@@ -139,8 +164,8 @@ def run_settings(wildcards):
     )
 
 
-def main_run(method):
-    return f"results/train/{method}/main/seed{MAIN_SEED}"
+def main_run(method, seed=MAIN_SEED):
+    return f"results/train/{method}/main/seed{seed}"
 
 
 def generation_input(wildcards):
@@ -151,7 +176,7 @@ def generation_input(wildcards):
     return {
         "latents": LATENT_FILES,
         "codecs": CODEC_FILES,
-        "run": main_run(wildcards.method),
+        "run": main_run(wildcards.method, wildcards.seed),
     }
 
 
@@ -171,11 +196,12 @@ def ablation_variant(variant_name):
     return variant_name
 
 
-def ablation_runs(method, variant_name):
+def ablation_runs(method, variant_name, seeds=None):
+    """The ablation records of a setting, one per seed (default: ablations.seeds)."""
     variant = ablation_variant(variant_name)
     return [
         f"results/ablations/evaluate/{method}/{variant}/seed{seed}.json"
-        for seed in config["seeds"]
+        for seed in seeds or ABLATION_SEEDS
     ]
 
 

@@ -2,18 +2,27 @@
 for group, group_tasks in TASK_GROUPS.items():
 
     rule:
-        """Every metric of a task group of a method: results/evaluate/<method>/<task>.json, .npz."""
+        """Every metric of a task group of one seed of a method:
+        results/evaluate/<method>/seed<seed>/<task>.json, and .npz (per-item values).
+        """
         name:
             f"evaluate_{group}"
         input:
             generated=expand(
-                "results/generate/{{method}}/{task}/manifest.csv", task=group_tasks
+                "results/generate/{{method}}/seed{{seed}}/{task}/manifest.csv",
+                task=group_tasks,
             ),
             evaluators=EVALUATOR_FILES,
         output:
-            expand("results/evaluate/{{method}}/{task}.json", task=group_tasks),
+            records=expand(
+                "results/evaluate/{{method}}/seed{{seed}}/{task}.json",
+                task=group_tasks,
+            ),
+            per_item=expand(
+                "results/evaluate/{{method}}/seed{{seed}}/{task}.npz", task=group_tasks
+            ),
         log:
-            f"results/logs/evaluate/{{method}}/{group}.log",
+            f"results/logs/evaluate/{{method}}/seed{{seed}}/{group}.log",
         conda:
             "../../environment.yml"
         params:

@@ -3,15 +3,19 @@
 for group, group_tasks in TASK_GROUPS.items():
 
     rule:
-        """A task group's outputs of a method's main run: results/generate/<method>/<task>/."""
+        """A task group's outputs of one seed of a method's main run:
+        results/generate/<method>/seed<seed>/<task>/."""
         name:
             f"generate_{group}"
         input:
             unpack(generation_input),
         output:
-            expand("results/generate/{{method}}/{task}/manifest.csv", task=group_tasks),
+            expand(
+                "results/generate/{{method}}/seed{{seed}}/{task}/manifest.csv",
+                task=group_tasks,
+            ),
         log:
-            f"results/logs/generate/{{method}}/{group}.log",
+            f"results/logs/generate/{{method}}/seed{{seed}}/{group}.log",
         conda:
             "../../environment.yml"
         resources:

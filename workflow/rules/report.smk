@@ -61,7 +61,9 @@ rule report:
         solver=rules.solver.output.figure,
         evaluations=EVALUATIONS,
         generated=expand(
-            "results/generate/{method}/{task}/manifest.csv", method=SCORED, task=TASKS
+            f"results/generate/{{method}}/seed{MAIN_SEED}/{{task}}/manifest.csv",
+            method=SCORED,
+            task=TASKS,
         ),
         data=DATA_FILES,
         quality=QUALITY_FILES,

@@ -1,5 +1,6 @@
 rule metric_table:
-    """Tables 2, 3, 7 and 8: one row per method plus the codec ceiling, with 95 % intervals."""
+    """Tables 2, 3, 7 and 8: one row per method plus the codec ceiling, each cell the mean over
+    the method's seeds with their spread and the 95 % interval of the mean."""
     input:
         table_evaluations,
     output:
@@ -11,7 +12,8 @@ rule metric_table:
     conda:
         "../../environment.yml"
     params:
-        methods=SCORED,
+        seeds=SCORED_SEEDS,
+        resamples=config["evaluation"]["bootstrap_resamples"],
     script:
         "../scripts/metric_table.py"
 
@@ -73,7 +75,8 @@ rule attributes:
     conda:
         "../../environment.yml"
     params:
-        methods=SCORED,
+        seeds=SCORED_SEEDS,
+        resamples=config["evaluation"]["bootstrap_resamples"],
     script:
         "../scripts/attributes.py"
 

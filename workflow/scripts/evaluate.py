@@ -18,13 +18,17 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0], sm.threads):
     benchmark = open_benchmark(sm.config)
     backbones = benchmark.backbones()
-    for key, manifest, out in zip(sm.params.tasks, sm.input.generated, sm.output, strict=True):
+    outputs = zip(sm.output.records, sm.output.per_item, strict=True)
+    for key, manifest, (out, per_item) in zip(
+        sm.params.tasks, sm.input.generated, outputs, strict=True
+    ):
         task = benchmark.task(key)
         reason = unsupported_reason(Path(manifest).parent)
         if reason is not None:
             write_json(
                 Path(out), {"task": key, "name": task.name, "records": [], "unsupported": reason}
             )
+            write_npz(Path(per_item), {})
             print(f"{task.name}: not run ({reason})")
             continue
         split = benchmark.test_split(task.split)
@@ -34,5 +38,5 @@ with job(sm.log[0], sm.threads):
         )
         records, items = evaluate_task(task, outputs, split, backbones, sm.params.resamples)
         write_json(Path(out), {"task": key, "name": task.name, "records": records})
-        write_npz(Path(out).with_suffix(".npz"), {k: np.asarray(v) for k, v in items.items()})
+        write_npz(Path(per_item), {k: np.asarray(v) for k, v in items.items()})
         print(task.name, *(f"{r['metric']} {r['value']:.2f}" for r in records[:3]))

@@ -1,4 +1,5 @@
-"""Adapter of the `metric_table` rule: Tables 2, 3, 7 or 8 from the evaluation records."""
+"""Adapter of the `metric_table` rule: Tables 2, 3, 7 or 8 from the evaluation records, each
+cell pooled over the method's training seeds (bench.pooling)."""
 
 from pathlib import Path
 
@@ -6,7 +7,7 @@ from bench.job import job
 from bench.tables import (
     METRIC_TABLES,
     metric_table,
-    read_evaluations,
+    read_seed_runs,
     read_unsupported,
     table_tasks,
     write_csv,
@@ -14,9 +15,10 @@ from bench.tables import (
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job(sm.log[0]):
-    folder = Path(sm.input[0]).parents[1]
+    # results/evaluate/<method>/seed<seed>/<task>.json -> results/evaluate
+    folder = Path(sm.input[0]).parents[2]
     columns = METRIC_TABLES[sm.wildcards.table]
     tasks = table_tasks(columns)
-    records = read_evaluations(folder, sm.params.methods, tasks)
-    unsupported = read_unsupported(folder, sm.params.methods, tasks)
-    write_csv(sm.output[0], metric_table(columns, records, unsupported))
+    runs = read_seed_runs(folder, sm.params.seeds, tasks)
+    unsupported = read_unsupported(folder, list(sm.params.seeds), tasks)
+    write_csv(sm.output[0], metric_table(columns, runs, unsupported, sm.params.resamples))

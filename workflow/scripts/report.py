@@ -13,6 +13,7 @@ with job(sm.log[0]):
         results=Path(sm.output.html).parent,
         data=Path(sm.input.data[0]).parent,
         paper=Path(sm.input.paper[0]).parent,
+        seed=sm.params.config["seeds"][0],
         losses=dict(zip(sm.params.trained, map(Path, sm.input.losses), strict=True)),
         figures={
             "ia_fraction": Path(sm.input.ia_fraction),

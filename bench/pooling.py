@@ -1,0 +1,75 @@
+"""Scores pooled over training seeds: the seed mean, its spread and its item interval.
+
+A cell reports the mean over seeds, the spread (``sd``, the standard deviation across seeds;
+empty for one seed) and a 95 % interval of the seed mean over the test items:
+
+* per-item scores (CLIP, CLAP, AIS, CIDEr-D, attribute accuracy) are averaged over seeds item
+  by item, then the items are resampled (percentile bootstrap, as for one seed);
+* a Frechet distance has no per-item scores; every seed's evaluation keeps its delete-half
+  subsample values, drawn on the same item halves for every seed (metrics.fid.frechet_halves),
+  so the mean of those values is the subsample value of the seed mean, and the interval is the
+  delete-half interval around the mean.
+
+With one seed both give that seed's own interval exactly. Records without either (an older
+evaluation) fall back to the envelope of the seeds' intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from bench.tables import HALVES, find, fmt, item_key
+from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, bootstrap_mean, delete_half_interval
+
+# One seed's evaluation of one task: (records, per-item values keyed by bench.tables.item_key).
+Run = tuple[Sequence[Mapping[str, Any]], Mapping[str, np.ndarray]]
+
+
+def pooled(
+    runs: Sequence[Run],
+    metric: str,
+    source: str,
+    target: str,
+    attribute: str = "",
+    resamples: int = DEFAULT_RESAMPLES,
+) -> dict[str, float | None]:
+    """Mean, sd and 95 % interval of one metric over the runs (one per seed) of a setting.
+
+    Args:
+        runs: one (records, per-item values) per seed, all of the same test items.
+        metric, source, target, attribute: which record (bench.tables.find).
+        resamples: bootstrap resamples of the per-item metrics; the evaluations' own count.
+
+    Returns:
+        {"value", "sd" (None for one seed), "low", "high"}.
+    """
+    if not runs:
+        raise ValueError(f"no runs to pool for {metric} {source}->{target}")
+    recs = [find(records, metric, source, target, attribute) for records, _ in runs]
+    values = np.array([r["value"] for r in recs])
+    value = float(values.mean())
+    sd = float(values.std(ddof=1)) if len(values) > 1 else None
+    key = item_key(recs[0])
+    if all(key in items for _, items in runs):
+        per_item = np.mean([items[key] for _, items in runs], axis=0)
+        score = bootstrap_mean(per_item, resamples, seed=0)
+        low, high = score.low, score.high
+    elif all(key + HALVES in items for _, items in runs):
+        halves = np.mean([items[key + HALVES] for _, items in runs], axis=0)
+        low, high = delete_half_interval(value, halves, DEFAULT_LEVEL, floor=0.0)
+    else:
+        low, high = min(r["low"] for r in recs), max(r["high"] for r in recs)
+    return {"value": value, "sd": sd, "low": float(low), "high": float(high)}
+
+
+def pooled_columns(name: str, cell: Mapping[str, float | None], digits: int = 2) -> dict[str, str]:
+    """A pooled cell as CSV columns: ``name``, ``name sd``, ``name low``, ``name high``."""
+    return {
+        name: fmt(cell["value"], digits),
+        f"{name} sd": fmt(cell["sd"], digits),
+        f"{name} low": fmt(cell["low"], digits),
+        f"{name} high": fmt(cell["high"], digits),
+    }
