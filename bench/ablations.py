@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.pooling import Run, pooled, pooled_columns
-from bench.tables import find, fmt, interval_columns
+from bench.pooling import Run, find, fmt, pooled, pooled_columns
+from bench.tables import interval_columns
 from flowbind.files import read_npz
 from metrics.bootstrap import DEFAULT_RESAMPLES
 

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from bench.ablations import OBJECTIVE_COLUMNS, read_run
-from bench.pooling import pooled, pooled_columns
-from bench.tables import fmt, item_key, label
+from bench.pooling import item_key, pooled, pooled_columns
+from bench.tables import fmt, label
 from metrics.bootstrap import DEFAULT_RESAMPLES, stratified_bootstrap_mean
 
 # column -> (task, metric, source, target, attribute), as bench.ablations' tables

@@ -25,7 +25,7 @@ import numpy as np
 
 from bench.embedded.storage import Split
 from bench.embedded.world import BY_NAME, attributes_shown_by
-from bench.tables import HALVES, item_key
+from bench.pooling import HALVES, item_key
 from bench.tasks import Task
 from flowbind.files import check_finite
 from metrics.ais import ais_per_item

@@ -1,6 +1,6 @@
 """Generation: translate test latents with a method, decode them, write them with a manifest.
 
-    results/generate/<method>/<task>/
+    results/generate/<method>/seed<seed>/<task>/
         latents.npz      generated target latents (one (N, D) array per target) and ids;
                          absent for methods that decode themselves (baselines/official/)
         image/<id>.png   decoded images        (image targets)
@@ -108,7 +108,7 @@ def write_decoded(
     """Write already-decoded outputs, their manifest and SHA256SUMS as one folder, atomically.
 
     Args:
-        folder: results/generate/<method>/<task>/.
+        folder: results/generate/<method>/seed<seed>/<task>/.
         task: the task; its targets are the folder's outputs.
         ids: the source item of each row; plain names (``check_id``), as they name files.
         decoded: target -> one output per id: captions (str), uint8 (H, W, 3) images or int16
@@ -176,7 +176,7 @@ def generate_official(
         adapter: a ``baselines.official`` adapter (``bench.methods.build_adapter``).
         task: the task as the benchmark defines it (its test split).
         split: the test split (the embedded ``Split`` or the paper benchmark's ``PaperSplit``).
-        folder: results/generate/<method>/<task>/.
+        folder: results/generate/<method>/seed<seed>/<task>/.
     """
     if not adapter.supports(task.key):
         return write_unsupported(folder, task, adapter.method, adapter.why_not(task.key))
@@ -232,7 +232,7 @@ def read_outputs(
     manifest against ``task``; errors name the file and end with ``fix``.
 
     Args:
-        folder: results/generate/<method>/<task>/.
+        folder: results/generate/<method>/seed<seed>/<task>/.
         task: the task the folder holds.
         ids: the items the outputs must be of, in order (the test split's ids); any when None.
         fix: how to replace a damaged folder; by default, how to rerun the `generate` rule.

@@ -16,15 +16,40 @@ evaluation) fall back to the envelope of the seeds' intervals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from bench.tables import HALVES, find, fmt, item_key
 from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, bootstrap_mean, delete_half_interval
 
-# One seed's evaluation of one task: (records, per-item values keyed by bench.tables.item_key).
+# The npz key of a Frechet record's delete-half subsample values: item_key(record) + HALVES.
+HALVES = "/halves"
+
+
+def item_key(record: Mapping[str, Any]) -> str:
+    """The npz key of a record's per-item values."""
+    return "/".join(str(record[k]) for k in ("kind", "metric", "source", "target", "attribute"))
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def find(records: Iterable[Mapping[str, Any]], metric: str, source: str, target: str, attribute=""):
+    """The one record of (metric, source, target, attribute)."""
+    found = [
+        r
+        for r in records
+        if (r["metric"], r["source"], r["target"], r["attribute"])
+        == (metric, source, target, attribute)
+    ]
+    if len(found) != 1:
+        raise KeyError(f"expected one {metric} record {source}->{target}, found {len(found)}")
+    return found[0]
+
+
+# One seed's evaluation of one task: (records, per-item values keyed by item_key).
 Run = tuple[Sequence[Mapping[str, Any]], Mapping[str, np.ndarray]]
 
 
@@ -40,7 +65,7 @@ def pooled(
 
     Args:
         runs: one (records, per-item values) per seed, all of the same test items.
-        metric, source, target, attribute: which record (bench.tables.find).
+        metric, source, target, attribute: which record (find).
         resamples: bootstrap resamples of the per-item metrics; the evaluations' own count.
 
     Returns:

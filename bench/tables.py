@@ -9,11 +9,12 @@ the most any method can reach through the frozen codecs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.embedded.build import PAIR_SPLITS
+from bench.pooling import fmt, pooled, pooled_columns
 from flowbind.files import atomic_file
 
 LABELS = {
@@ -76,23 +77,6 @@ def label(method: str) -> str:
     return LABELS.get(method, method)
 
 
-def fmt(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def find(records: Iterable[Mapping[str, Any]], metric: str, source: str, target: str, attribute=""):
-    """The one record of (metric, source, target, attribute)."""
-    found = [
-        r
-        for r in records
-        if (r["metric"], r["source"], r["target"], r["attribute"])
-        == (metric, source, target, attribute)
-    ]
-    if len(found) != 1:
-        raise KeyError(f"expected one {metric} record {source}->{target}, found {len(found)}")
-    return found[0]
-
-
 def interval_columns(name: str, value, low, high, digits: int = 2) -> dict[str, str]:
     return {
         name: fmt(value, digits),
@@ -119,8 +103,6 @@ def metric_table(
     Returns:
         rows of Method, Seeds and, per column, the seed mean with ``sd``, ``low`` and ``high``.
     """
-    from bench.pooling import pooled, pooled_columns
-
     rows = []
     for method, seeds in runs.items():
         row = {"Method": label(method), "Seeds": str(len(seeds))}
@@ -226,8 +208,6 @@ def attribute_table(
 ) -> list[dict[str, str]]:
     """Ground-truth attribute accuracy (%) per method, task, target and attribute, pooled over
     the seeds as ``metric_table`` (runs: as there)."""
-    from bench.pooling import pooled, pooled_columns
-
     rows = []
     for method, seeds in runs.items():
         for task in seeds[0]:
@@ -380,12 +360,3 @@ def _evaluation(path: Path) -> dict[str, Any]:
         method, seed = path.parent.parent.name, path.parent.name
         raise FileNotFoundError(f"{path} is missing; run the evaluate step for {method} ({seed})")
     return json.loads(path.read_text())
-
-
-# The npz key of a Frechet record's delete-half subsample values: item_key(record) + HALVES.
-HALVES = "/halves"
-
-
-def item_key(record: Mapping[str, Any]) -> str:
-    """The npz key of a record's per-item values."""
-    return "/".join(str(record[k]) for k in ("kind", "metric", "source", "target", "attribute"))

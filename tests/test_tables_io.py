@@ -121,7 +121,8 @@ def test_a_table_cell_is_the_seed_mean_with_its_spread_and_the_item_interval_of_
     seeds' delete-half subsample values averaged. One seed gives that seed's own record."""
     import json
 
-    from bench.tables import HALVES, metric_table, read_seed_runs
+    from bench.pooling import HALVES
+    from bench.tables import metric_table, read_seed_runs
     from flowbind.files import write_npz
     from metrics.bootstrap import bootstrap_mean
     from metrics.fid import frechet_halves, frechet_score
