@@ -290,16 +290,68 @@ def test_log_mel_is_log_of_filtered_stft_magnitude():
 
 
 def test_phase_recovery_rebuilds_the_spectrogram_of_sines():
-    """torchaudio's Griffin-Lim, set up as griffin_lim runs it, from an exact magnitude:
-    spectral convergence ||S' - S|| / ||S|| measured 0.085 at 32 iterations (0.096 at 8)."""
+    """Griffin-Lim as griffin_lim runs it, from an exact magnitude: spectral convergence
+    ||S' - S|| / ||S|| measured 0.085 at 32 iterations (0.096 at 8)."""
     wave = torch.from_numpy(_sines())
     target = _magnitude(wave.double()).float()
-    rebuilt = phase_recovery(iterations=32)(target)
+    rebuilt = phase_recovery(target, iterations=32)
     assert rebuilt.shape == (1, N_SAMPLES)
     convergence = torch.linalg.norm(_magnitude(rebuilt.double()) - target) / torch.linalg.norm(
         target
     )
     assert convergence < 0.1
+
+
+def _torchaudio_griffin_lim(iterations: int, momentum: float):
+    from torchaudio.transforms import GriffinLim
+
+    return GriffinLim(
+        n_fft=N_FFT,
+        n_iter=iterations,
+        win_length=N_FFT,
+        hop_length=HOP,
+        window_fn=torch.hann_window,
+        power=1.0,
+        momentum=momentum,
+        length=N_SAMPLES,
+        rand_init=False,
+    )
+
+
+@pytest.mark.parametrize("iterations, momentum", [(8, 0.99), (32, 0.0), (1, 0.5)])
+def test_phase_recovery_is_torchaudios_griffin_lim(iterations, momentum):
+    """The real-array Griffin-Lim against torchaudio.transforms.GriffinLim with the same
+    options, on magnitudes of sines and of random spectra (measured: 1.6e-4 at most)."""
+    reference = _torchaudio_griffin_lim(iterations, momentum)
+    sines = _magnitude(torch.from_numpy(_sines()).double()).float()
+    noise = torch.rand(3, *sines.shape[1:], generator=torch.Generator().manual_seed(0)) ** 3
+    for magnitude in (sines, noise):
+        ours = phase_recovery(magnitude, iterations, momentum)
+        theirs = reference(magnitude)
+        assert ours.shape == theirs.shape == (len(magnitude), N_SAMPLES)
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=5e-4)
+
+
+def test_phase_recovery_converges_as_torchaudios_griffin_lim():
+    """At 32 iterations with momentum 0.99 the two runs' rounding differences grow (up to
+    0.034 on a sample of the sines); the spectra they rebuild are equally close to the target
+    (spectral convergence measured 0.0848 here, 0.0855 torchaudio's)."""
+    target = _magnitude(torch.from_numpy(_sines()).double()).float()
+
+    def convergence(wave):
+        rebuilt = _magnitude(wave.double()).float()
+        return float(torch.linalg.norm(rebuilt - target) / torch.linalg.norm(target))
+
+    ours = convergence(phase_recovery(target, 32, 0.99))
+    theirs = convergence(_torchaudio_griffin_lim(32, 0.99)(target))
+    assert ours == pytest.approx(theirs, rel=0.03)
+
+
+def test_phase_recovery_names_a_bad_input():
+    with pytest.raises(ValueError, match="momentum must be in"):
+        phase_recovery(torch.ones(1, N_FFT // 2 + 1, 63), momentum=1.0)
+    with pytest.raises(ValueError, match="expects magnitudes"):
+        phase_recovery(torch.ones(1, N_FFT // 2, 63))
 
 
 def test_griffin_lim_from_log_mel_of_sines_keeps_the_mel_spectrum():

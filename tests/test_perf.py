@@ -109,3 +109,12 @@ def test_the_gpu_sync_check_says_it_needs_a_gpu(capsys):
         pytest.skip("a GPU is here: the check measures (perf/gpu_checks.sh runs it)")
     assert main(["--steps", "2"]) == 2
     assert "needs a CUDA device" in capsys.readouterr().out
+
+
+def test_the_griffin_lim_benchmark_prints_both_timings(capsys):
+    from perf.griffin_lim import main
+
+    figures = main(["--clips", "2", "--iterations", "2", "--repeats", "1"])
+    assert figures["suite_s"] > 0 and figures["torchaudio_s"] > 0
+    assert figures["speedup"] == pytest.approx(figures["torchaudio_s"] / figures["suite_s"])
+    assert "2 clips, 2 iterations" in capsys.readouterr().out
