@@ -4,6 +4,8 @@
         settings.json       the run's settings and the digest of its training latents
         ...                 what Method.fit writes (checkpoints/, loss.csv, model/, method.json)
     results/train/<method>/<variant>/seed<seed>/                the `train` rule's output
+        state/              a main run's final checkpoint (step_<n>/) and loss.csv, where
+                            the longest budget run continues it (continues_main)
 
 Snakemake deletes a job's ``directory()`` output before it runs the job again, so checkpoints
 kept there would not survive a retry. The run trains in its work folder instead and resumes
@@ -25,6 +27,7 @@ from typing import Any
 from flowbind.files import atomic_folder, write_json
 
 SETTINGS = "settings.json"
+STATE = "state"  # a finished run's final checkpoint and log, for a longer run to continue
 
 
 def file_digest(paths: Sequence[str | Path]) -> str:
@@ -82,6 +85,41 @@ def publish(work: str | Path, out: str | Path, keep: str | Path | None = None) -
         parent.rmdir()
 
 
+def _constant_after_warmup(config: Mapping[str, Any], method: str) -> bool:
+    """Whether a longer run of ``method`` passes through the weights of a shorter one: after
+    warm-up the learning rate is constant, so with one training stage and no EMA (a later
+    stage, or the EMA's final weights, would differ) the n-step run is the longer run (same
+    seed) at step n."""
+    from bench.methods import stage_count
+
+    return (
+        config["train"].get("ema_decay") is None
+        and stage_count(method, config["baselines"].get(method, {})) == 1
+    )
+
+
+def curve_seeds(config: Mapping[str, Any]) -> list[int]:
+    """The seeds the curves train: ablations.seeds, by default the main seed alone."""
+    return list(config["ablations"]["seeds"] or config["seeds"][:1])
+
+
+def continues_main(config: Mapping[str, Any], method: str) -> bool:
+    """Whether ``method``'s longest budget run continues its main run of the same seed from
+    that run's final checkpoint instead of training its first train.steps steps again.
+
+    On the embedded benchmark, for methods whose runs pass through each other's weights
+    (_constant_after_warmup), when the longest budget exceeds the main runs'. The main run
+    then keeps its final checkpoint (STATE) and the snapshots below its budget; the paper's
+    main runs (a checkpoint of 568M parameters and their Adam moments) keep none.
+    """
+    longest = max(config.get("curves", {}).get("steps", [0]))
+    return (
+        config.get("benchmark") == "embedded"
+        and longest > config["train"]["steps"]
+        and _constant_after_warmup(config, method)
+    )
+
+
 def snapshot_steps(config: Mapping[str, Any], method: str) -> list[int]:
     """The budgets of ``curves.steps`` that ``method``'s longest budget run provides as
     snapshots instead of runs of their own; empty where it cannot.
@@ -92,8 +130,6 @@ def snapshot_steps(config: Mapping[str, Any], method: str) -> list[int]:
     longest budget exceeds the main runs' (which then stay as they are) and every snapshot step
     is a multiple of the checkpoint spacing that divides them all.
     """
-    from bench.methods import stage_count
-
     steps = sorted(config["curves"]["steps"])
     train = config["train"]
     longest = steps[-1]
@@ -101,12 +137,17 @@ def snapshot_steps(config: Mapping[str, Any], method: str) -> list[int]:
     if (
         not points
         or longest <= train["steps"]
-        or train.get("ema_decay") is not None
-        or stage_count(method, config["baselines"].get(method, {})) != 1
+        or not _constant_after_warmup(config, method)
         or math.gcd(longest, *points) % train["log_every"] != 0
     ):
         return []
     return points
+
+
+def _keep_snapshots(train: dict[str, Any], snapshots: list[int]) -> None:
+    """A checkpoint at every snapshot step, each kept."""
+    every = math.gcd(train["steps"], *snapshots)
+    train.update(checkpoint_every=every, keep_checkpoints=train["steps"] // every)
 
 
 def run_settings(
@@ -127,13 +168,27 @@ def run_settings(
     train = dict(config["train"])
     ia_percent, data_percent = 100, 100
     snapshots: list[int] = []
-    if variant.startswith("steps"):
+    seed = config["seeds"][0] if seed is None else seed
+    continues = continues_main(config, method) and int(seed) in curve_seeds(config)
+    role = None  # "keeps": a main run the longest budget run continues; "continues": that run
+    main_steps = train["steps"]
+    if variant == "main" and continues:
+        role = "keeps"
+        # the longest budget run continues this one: its final state and the earlier
+        # snapshots are kept
+        snapshots = [s for s in snapshot_steps(config, method) if s < main_steps]
+        if snapshots:
+            _keep_snapshots(train, snapshots)
+    elif variant.startswith("steps"):
         train["steps"] = int(variant.removeprefix("steps"))
-        if "curves" in config and train["steps"] == max(config["curves"]["steps"]):
+        longest = "curves" in config and train["steps"] == max(config["curves"]["steps"])
+        if longest:
             snapshots = snapshot_steps(config, method)
-        if snapshots:  # a checkpoint at every snapshot step, each kept
-            every = math.gcd(train["steps"], *snapshots)
-            train.update(checkpoint_every=every, keep_checkpoints=train["steps"] // every)
+            if continues:  # those below the main runs' budget are the main run's
+                role = "continues"
+                snapshots = [s for s in snapshots if s > main_steps]
+        if snapshots:
+            _keep_snapshots(train, snapshots)
     elif variant.startswith("data"):
         data_percent = int(variant.removeprefix("data"))
     elif variant.startswith("variance-"):
@@ -147,7 +202,6 @@ def run_settings(
             f"unknown run variant {variant!r}: main, ia<percent>, objective-<name>, "
             "variance-<v>, steps<n> or data<percent>"
         )
-    seed = config["seeds"][0] if seed is None else seed
     train = {**train, "seed": int(seed), "device": "auto"}
     settings = {
         "method": method,
@@ -162,6 +216,10 @@ def run_settings(
         settings["data_fraction"] = data_percent / 100
     if snapshots:
         settings["snapshots"] = snapshots
+    if role == "keeps":
+        settings["keep_state"] = True
+    elif role == "continues":
+        settings["continues"] = "main"
     return settings
 
 
@@ -180,14 +238,14 @@ def publish_snapshot(run: str | Path, step: int, out: str | Path) -> None:
     method["train"]["steps"] = step
     fit = json.loads((run / "fit.json").read_text())
     fit.update(steps=step, wall_time_s=None, snapshot_of=str(run))
-    lines = (run / "loss.csv").read_text().splitlines()
-    header = lines[0].split(",")
-    kept = [ln for ln in lines[1:] if int(ln.split(",")[header.index("step")]) <= step]
+    lines = (run / "loss.csv").read_bytes().decode().splitlines(keepends=True)  # csv's \r\n
+    column = lines[0].rstrip().split(",").index("step")
+    kept = [ln for ln in lines[1:] if int(ln.split(",")[column]) <= step]
     with atomic_folder(out) as tmp:
         shutil.copytree(model, tmp / "model")
         write_json(tmp / "method.json", method)
         write_json(tmp / "fit.json", fit)
-        (tmp / "loss.csv").write_text("\n".join([lines[0], *kept]) + "\n")
+        (tmp / "loss.csv").write_bytes("".join([lines[0], *kept]).encode())
 
 
 def train_run(
@@ -197,10 +255,13 @@ def train_run(
     out: str | Path,
     keep: str | Path | None = None,
     progress: bool = False,
+    start: str | Path | None = None,
 ) -> Any:
     """Train one run in ``work`` (resuming it there) and publish it to ``out``.
 
-    Under torchrun every rank trains its shard (flowbind.distributed) and rank 0 alone
+    ``start``: a finished run that kept its final state (settings ``keep_state``), which this
+    run, with more steps, continues from (settings ``continues``) instead of training from
+    step 0. Under torchrun every rank trains its shard (flowbind.distributed) and rank 0 alone
     prepares the work folder and publishes. Returns the method's FitReport.
     """
     from bench.latents import training_data
@@ -216,6 +277,8 @@ def train_run(
     )
     if main:
         print(prepare_work(work, settings, sorted(latent_dir.glob("train_*.npz"))))
+        if settings.get("continues") and not has_checkpoints(work):
+            _continue_from(start, work)
     distributed.barrier(shard)
     method = build_method(
         settings["method"],
@@ -236,9 +299,34 @@ def train_run(
             (work / "snapshots" / f"step_{step}" / "model").mkdir(parents=True, exist_ok=True)
             for name in ("model.safetensors", "config.json"):
                 shutil.copy2(checkpoint / name, work / "snapshots" / f"step_{step}" / "model")
+        if settings.get("keep_state"):
+            _keep_state(work, settings["train"]["steps"])
         publish(work, out, keep=keep)
     distributed.barrier(shard)
     return report
+
+
+def _keep_state(work: Path, steps: int) -> None:
+    """Copy the final checkpoint and the loss log of a one-stage run to ``work/STATE``."""
+    final = work / "checkpoints" / f"step_{steps:08d}"
+    if not (final / "state.json").is_file():
+        raise FileNotFoundError(f"{final} is missing: the run did not checkpoint its last step")
+    shutil.copytree(final, work / STATE / final.name)  # publish leaves out checkpoints/ alone
+    shutil.copy2(work / "loss.csv", work / STATE / "loss.csv")
+
+
+def _continue_from(start: str | Path | None, work: Path) -> None:
+    """Seed ``work`` with the final state a shorter run kept, so that training resumes there."""
+    state = None if start is None else Path(start) / STATE
+    if state is None or not state.is_dir():
+        raise FileNotFoundError(
+            f"this run continues a shorter run's final state, and {state} is missing: retrain "
+            "that run (snakemake --forcerun train) or pass its folder as start"
+        )
+    for checkpoint in state.glob("step_*"):
+        shutil.copytree(checkpoint, work / "checkpoints" / checkpoint.name)
+    shutil.copy2(state / "loss.csv", work / "loss.csv")
+    print(f"continuing {start} from its final checkpoint")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -274,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.results / "train" / name,
         keep=args.results,
         progress=True,
+        start=args.results / "train" / f"{args.method}/main/seed{settings['train']['seed']}",
     )
     print(report)
 

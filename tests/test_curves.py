@@ -61,8 +61,10 @@ def test_curve_variants_change_only_their_setting_and_the_main_runs_settings_sta
     assert "data_fraction" not in main  # the runs trained before the curves keep their settings
     steps = run_settings(config, "flowbind", "steps250")
     assert steps["train"]["steps"] == 250
-    assert {k: v for k, v in steps["train"].items() if k != "steps"} == {
-        k: v for k, v in main["train"].items() if k != "steps"
+    # only the budget and where checkpoints are kept (for the snapshots) differ
+    bookkeeping = {"steps", "checkpoint_every", "keep_checkpoints"}
+    assert {k: v for k, v in steps["train"].items() if k not in bookkeeping} == {
+        k: v for k, v in main["train"].items() if k not in bookkeeping
     }
     data = run_settings(config, "codi", "data10")
     assert data["data_fraction"] == 0.1 and data["train"] == run_settings(config, "codi")["train"]
@@ -164,38 +166,62 @@ def test_the_registrys_stage_counts_match_every_methods_training_stages():
             assert stage_count(name, m.options) == len(stages), (name, options)
 
 
-def test_a_snapshot_of_the_longest_budget_run_is_the_shorter_run(tmp_path):
-    """After warm-up the learning rate is constant: a 30-step run's weights are those of a
-    120-step run at step 30, to the bit; budget runs are taken from snapshots on that ground."""
+def test_budget_runs_are_snapshots_and_continuations_of_the_main_run(tmp_path):
+    """After warm-up the learning rate is constant: a 30-step run's weights are those of the
+    60-step main run at step 30, and the 120-step run that continues the main run from its
+    final checkpoint is the 120-step run trained from scratch, to the bit."""
     import torch
 
-    from bench.train_run import publish_snapshot, snapshot_steps, train_run
+    from bench.methods import load_method
+    from bench.train_run import continues_main, publish_snapshot, snapshot_steps, train_run
 
     config = resolve_config([Path("workflow/config/tiny.yaml")], {})
     assert snapshot_steps(config, "flowbind") == [30] and snapshot_steps(config, "codi") == []
+    assert continues_main(config, "flowbind") and not continues_main(config, "codi")
     write_pairs(tmp_path / "latents", dim=config["latent_dim"])
+    main = run_settings(config, "flowbind", "main")
+    assert main["snapshots"] == [30] and main["keep_state"]
+    assert main["train"]["checkpoint_every"] == 30
+    other_seed = run_settings(config, "flowbind", "main", seed=1)  # trains no curve
+    assert "keep_state" not in other_seed and "snapshots" not in other_seed
     longest = run_settings(config, "flowbind", "steps120")
-    assert longest["snapshots"] == [30] and longest["train"]["checkpoint_every"] == 30
+    assert longest["continues"] == "main" and "snapshots" not in longest
+    assert "continues" not in run_settings(config, "codi", "steps120")
+    for variant in ("steps30", "data10", "ia50", "variance-1"):  # only the longest continues
+        other = run_settings(config, "flowbind", variant)
+        assert "continues" not in other and "keep_state" not in other, variant
+    scratch = {k: v for k, v in longest.items() if k != "continues"}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train_run(longest, tmp_path / "latents", tmp_path / "work120", tmp_path / "steps120")
+        train_run(main, tmp_path / "latents", tmp_path / "work60", tmp_path / "main")
+        with pytest.raises(FileNotFoundError, match="continues a shorter run's final state"):
+            train_run(longest, tmp_path / "latents", tmp_path / "bad", tmp_path / "bad_out")
+        train_run(
+            longest,
+            tmp_path / "latents",
+            tmp_path / "work120",
+            tmp_path / "steps120",
+            start=tmp_path / "main",
+        )
+        train_run(scratch, tmp_path / "latents", tmp_path / "work120s", tmp_path / "scratch")
         alone = run_settings(config, "flowbind", "steps30")
-        assert "snapshots" not in alone
+        assert "snapshots" not in alone and "continues" not in alone
         train_run(alone, tmp_path / "latents", tmp_path / "work30", tmp_path / "steps30")
     finally:
         torch.set_num_threads(threads)
-    publish_snapshot(tmp_path / "steps120", 30, tmp_path / "snapshot30")
     weights = "model/model.safetensors"
-    assert (tmp_path / "snapshot30" / weights).read_bytes() == (
-        tmp_path / "steps30" / weights
-    ).read_bytes()
-    snap_loss = (tmp_path / "snapshot30" / "loss.csv").read_text()
-    assert snap_loss == (tmp_path / "steps30" / "loss.csv").read_text()
+
+    def same(a, b, name=weights):
+        return (tmp_path / a / name).read_bytes() == (tmp_path / b / name).read_bytes()
+
+    assert same("steps120", "scratch") and same("steps120", "scratch", "loss.csv")
+    assert not same("steps120", "main")
+    publish_snapshot(tmp_path / "main", 30, tmp_path / "snapshot30")
+    assert same("snapshot30", "steps30") and same("snapshot30", "steps30", "loss.csv")
     fit = json.loads((tmp_path / "snapshot30" / "fit.json").read_text())
     assert fit["steps"] == 30 and fit["wall_time_s"] is None
-    from bench.methods import load_method
-
     assert load_method(tmp_path / "snapshot30").train_config.steps == 30
+    assert load_method(tmp_path / "steps120").train_config.steps == 120
     with pytest.raises(FileNotFoundError, match="kept no snapshot at step 60"):
         publish_snapshot(tmp_path / "steps120", 60, tmp_path / "snapshot60")

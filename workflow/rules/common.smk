@@ -7,7 +7,11 @@ from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVAL
 from bench.tasks import FAMILIES, TASKS
 from bench.config import dry_run
 from bench.methods import LOADED, is_official, unavailable_official
-from bench.train_run import run_settings as train_settings, snapshot_steps
+from bench.train_run import (
+    continues_main,
+    run_settings as train_settings,
+    snapshot_steps,
+)
 
 EMBEDDED = "results/embedded"
 PAPER = config["benchmark"] == "paper"
@@ -166,6 +170,30 @@ def run_settings(wildcards):
 
 def main_run(method, seed=MAIN_SEED):
     return f"results/train/{method}/main/seed{seed}"
+
+
+def train_inputs(wildcards):
+    """The training latents, and for a run that continues the main run (the longest budget
+    run of a one-stage method), that run. Its existence counts, not its time: retrained with
+    the same settings it is the same to the bit, and other settings change this run's too.
+    """
+    inputs = {"latents": LATENT_FILES}
+    if run_settings(wildcards).get("continues"):
+        inputs["start"] = ancient(main_run(wildcards.method, wildcards.seed))
+    return inputs
+
+
+def snapshot_source(wildcards):
+    """The run a budget snapshot comes from: the main run below its budget where the
+    longest budget run continues it, the longest budget run otherwise."""
+    if (
+        continues_main(config, wildcards.method)
+        and int(wildcards.steps) < config["train"]["steps"]
+    ):
+        return main_run(wildcards.method, wildcards.seed)
+    return (
+        f"results/train/{wildcards.method}/steps{CURVE_STEPS[-1]}/seed{wildcards.seed}"
+    )
 
 
 def generation_input(wildcards):

@@ -9,9 +9,11 @@ if SNAPSHOT_METHODS:
     ruleorder: snapshot_run > train
 
     rule snapshot_run:
-        """A budget run taken from the snapshot the longest budget run kept at its step."""
+        """A budget run taken from the snapshot a longer run kept at its step: the main run
+        below the main budget where the longest budget run continues it, that run above.
+        """
         input:
-            run=f"results/train/{{method}}/steps{CURVE_STEPS[-1]}/seed{{seed}}",
+            run=snapshot_source,
         output:
             run=directory("results/train/{method}/steps{steps}/seed{seed}"),
         log:

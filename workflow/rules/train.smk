@@ -3,10 +3,11 @@ rule train:
 
     The run trains and checkpoints in results/checkpoints/train/..., which Snakemake never
     deletes, so a killed or retried job resumes from its newest checkpoint; the finished run
-    is copied to the output atomically (bench.train_run).
+    is copied to the output atomically (bench.train_run). The longest budget run of a
+    one-stage method continues the main run of its seed (bench.train_run.continues_main).
     """
     input:
-        latents=LATENT_FILES,
+        unpack(train_inputs),
     output:
         run=directory("results/train/{method}/{variant}/seed{seed}"),
     log:

@@ -18,5 +18,6 @@ with job(sm.log[0], sm.threads):
         sm.params.work,
         sm.output.run,
         keep="results",
+        start=getattr(sm.input, "start", None),
     )
     print(report)
