@@ -9,6 +9,7 @@ from bench.config import dry_run
 from bench.methods import LOADED, is_official, unavailable_official
 from bench.train_run import (
     continues_main,
+    curve_seeds,
     run_settings as train_settings,
     snapshot_steps,
 )
@@ -74,7 +75,7 @@ elif _missing:
 # the curves train ablations.seeds (default: the main seed alone).
 SEEDS = config["seeds"]
 MAIN_SEED = SEEDS[0]
-ABLATION_SEEDS = config["ablations"]["seeds"] or [MAIN_SEED]
+ABLATION_SEEDS = curve_seeds(config)  # the ablations' and the curves' seeds
 # Methods with a training run; released baseline models (bench.methods.OFFICIAL) have none.
 TRAINED = [m for m in config["methods"] if not is_official(m)]
 
