@@ -69,7 +69,11 @@ def prepare_work(work: str | Path, settings: Mapping[str, Any], inputs: Sequence
 
 def publish(work: str | Path, out: str | Path, keep: str | Path | None = None) -> None:
     """Copy the finished run in ``work``, all but its checkpoints, to ``out`` atomically, then
-    remove ``work`` and the folders above it that it leaves empty, up to ``keep``."""
+    remove ``work`` and the folders above it that it leaves empty, up to ``keep``.
+
+    Parallel jobs share those folders: one may remove a folder this one was about to, or put a
+    new run in it, so each is removed by ``rmdir`` alone (which refuses a non-empty folder)
+    and one already gone is passed over."""
     work, out = Path(work), Path(out)
     with atomic_folder(out) as tmp:
         shutil.copytree(
@@ -80,9 +84,14 @@ def publish(work: str | Path, out: str | Path, keep: str | Path | None = None) -
         return
     keep = Path(keep).resolve()
     for parent in work.resolve().parents:
-        if parent == keep or keep not in parent.parents or any(parent.iterdir()):
+        if parent == keep or keep not in parent.parents:
             break
-        parent.rmdir()
+        try:
+            parent.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:  # not empty: another run lives here
+            break
 
 
 def _constant_after_warmup(config: Mapping[str, Any], method: str) -> bool:

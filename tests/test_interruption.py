@@ -143,3 +143,23 @@ def test_publishing_removes_the_empty_folders_above_the_work_folder(tmp_path):
             keep=tmp_path / "results")  # fmt: skip
     assert not (tmp_path / "results" / "checkpoints" / "train" / "flowbind").exists()
     assert (tmp_path / "results" / "checkpoints" / "train" / "codi").is_dir()
+
+
+def test_publishing_passes_over_a_folder_a_parallel_job_already_removed(tmp_path, monkeypatch):
+    import bench.train_run
+
+    work = tmp_path / "results" / "checkpoints" / "train" / "flowbind" / "ia0" / "seed0"
+    (work / "model").mkdir(parents=True)
+    rmtree = shutil.rmtree
+
+    def rmtree_then_a_sibling_job_cleans_up(path, *args, **kwargs):
+        rmtree(path, *args, **kwargs)
+        if Path(path) == work:  # the sibling job removes ia0 and flowbind first
+            work.parent.rmdir()
+            work.parent.parent.rmdir()
+
+    monkeypatch.setattr(bench.train_run.shutil, "rmtree", rmtree_then_a_sibling_job_cleans_up)
+    publish(work, tmp_path / "results" / "train" / "flowbind" / "ia0" / "seed0",
+            keep=tmp_path / "results")  # fmt: skip
+    assert (tmp_path / "results" / "train" / "flowbind" / "ia0" / "seed0" / "model").is_dir()
+    assert not (tmp_path / "results" / "checkpoints").exists()
