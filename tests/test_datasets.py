@@ -28,7 +28,7 @@ from bench.embedded.audio import (
     SAMPLE_RATE,
     synthesize_audio,
 )
-from bench.embedded.build import SPLIT_MODALITIES, DataSize, generate_split
+from bench.embedded.build import POINT_SPLITS, SPLIT_MODALITIES, DataSize, generate_split
 from bench.embedded.captions import (
     N_REFERENCES,
     SYNONYMS,
@@ -39,6 +39,7 @@ from bench.embedded.captions import (
     vocabulary,
 )
 from bench.embedded.images import render_images
+from bench.embedded.points import N_POINTS, sample_points
 from bench.embedded.spectrogram import (
     griffin_lim,
     log_mel,
@@ -116,6 +117,68 @@ def test_splits_are_disjoint_and_pairs_have_no_third_view(small):
     assert not (small / "train_ia" / "captions.json").exists()
 
 
+@pytest.fixture(scope="module")
+def with_points(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("world") / "points"
+    build_dataset(root, SMALL, seed=3, progress=False, points=True)
+    return root
+
+
+def test_the_point_cloud_splits_leave_every_other_file_as_it_was(small, with_points):
+    before, after = digest(small), digest(with_points)
+    assert {k: v for k, v in after.items() if k in before and k != "dataset.json"} == {
+        k: v for k, v in before.items() if k != "dataset.json"
+    }
+    added = {Path(k).parts[0] for k in after.keys() - before.keys()}
+    assert added == set(POINT_SPLITS)
+    for name, modalities in POINT_SPLITS.items():
+        split = load_split(with_points, name)
+        assert split.modalities == modalities
+        assert (split.points is None) == ("points" not in modalities)
+        assert (split.image is None) == ("image" not in modalities)
+        assert (split.audio is None) == ("audio" not in modalities)
+        assert (split.references is None) == ("text" not in modalities)
+    cloud = load_split(with_points, "train_ip").points
+    assert cloud.shape == (SMALL.train_ia, N_POINTS, 3) and cloud.dtype == np.float32
+    assert np.abs(cloud).max() < 1.2  # the scene stays in about [-1, 1]^3
+    assert len(load_split(with_points, "test_tip")) == SMALL.test
+    # no text or audio is ever paired with a point cloud for training
+    assert [s for s, m in POINT_SPLITS.items() if s.startswith("train")] == ["train_ip"]
+    assert POINT_SPLITS["train_ip"] == ("image", "points")
+
+
+def test_point_clouds_show_count_as_clusters_and_size_as_extent():
+    """Each object gets an equal share of the points, so count and size are read from the
+    geometry: a lone object's cloud spans less than three, a small one less than a large."""
+    n = 64
+    attributes = sample_attributes(np.random.default_rng(0), n)
+    attributes["kind"][:] = 0  # spheres: extent is the radius whatever the pose
+    clouds = sample_points(attributes, np.random.default_rng(1))
+    spread = clouds.std(axis=1).sum(axis=1)
+    one, three = attributes["count"] == 0, attributes["count"] == 2
+    assert spread[one].max() < spread[three].min()
+    lone_small = one & (attributes["size"] == 0)
+    lone_large = one & (attributes["size"] == 1)
+    assert spread[lone_small].max() < spread[lone_large].min()
+
+
+def test_a_bad_point_cloud_file_is_refused_with_the_fix(with_points, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(with_points, root)
+    item = next((root / "test_ip" / "points").glob("*.npy"))
+    np.save(item, np.zeros((N_POINTS, 2), np.float32))
+    with pytest.raises(DatasetError, match="changed since it was written"):
+        load_split(root, "test_ip")
+    with pytest.raises(DatasetError, match=r"expected float32 \(256, 3\); rebuild it"):
+        load_split(root, "test_ip", verify=False)
+    np.save(item, np.full((N_POINTS, 3), np.nan, np.float32))
+    with pytest.raises(DatasetError, match="non-finite"):
+        load_split(root, "test_ip", verify=False)
+    item.write_bytes(b"not an array")
+    with pytest.raises(DatasetError, match="not a readable .npy"):
+        load_split(root, "test_ip", verify=False)
+
+
 def test_default_sizes_keep_the_papers_pair_ratio():
     for size in SIZES.values():
         ratio = np.array([size.train_ti, size.train_ta, size.train_ia]) / np.array([310, 96, 180])
@@ -149,6 +212,7 @@ def views(attributes: dict, seed: int = 1) -> dict:
     return {
         "image": render_images(attributes, np.random.default_rng(seed)),
         "audio": synthesize_audio(attributes, np.random.default_rng(seed)),
+        "points": sample_points(attributes, np.random.default_rng(seed)),
         "text": make_captions(np.random.default_rng(seed), attributes),
     }
 
@@ -158,7 +222,7 @@ def test_each_attribute_changes_exactly_the_views_that_show_it(attribute):
     base, other = varied(attribute)
     a, b = views(base), views(other)
     shown = BY_NAME[attribute].shown_by
-    for modality in ("image", "audio"):
+    for modality in ("image", "audio", "points"):
         same = np.array_equal(a[modality], b[modality])
         assert same == (modality not in shown), (attribute, modality)
         if modality in shown:  # every single scene changes, not just some
@@ -194,12 +258,15 @@ def test_parser_inverts_every_template_and_synonym_and_rejects_the_rest():
 
 
 def test_attribute_table_documents_every_kind_of_coverage():
-    kinds = {tuple(a.shown_by) for a in ATTRIBUTES}
+    kinds = {tuple(m for m in a.shown_by if m != "points") for a in ATTRIBUTES}
     assert ("text", "image", "audio") in kinds
     assert ("text", "image") in kinds
     assert ("text", "audio") in kinds
     assert ("image", "audio") in kinds
     assert attributes_shown_by("text") == ("kind", "colour", "size", "pitch", "envelope")
+    # the point cloud shares kind, size and count with the image, and nothing with text alone
+    assert attributes_shown_by("points") == ("kind", "size", "count")
+    assert set(attributes_shown_by("points")) < set(attributes_shown_by("image"))
     table = attribute_table_markdown()
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert table in readme, (

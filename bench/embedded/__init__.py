@@ -1,4 +1,5 @@
-"""The embedded benchmark: a procedural text-image-audio world, its codecs and its evaluators.
+"""The embedded benchmark: a procedural text-image-audio world (with an optional point-cloud
+view), its codecs and its evaluators.
 
 The world (numpy only; importing this package does not import torch):
 
@@ -6,8 +7,9 @@ The world (numpy only; importing this package does not import torch):
     captions.py     the caption grammar and its exact parser
     images.py       64x64 RGB rendering
     audio.py        16 kHz synthesis
+    points.py       256-point clouds of the scene's solids
     build.py        splits and their sizes, generation from a seed
-    storage.py      PNG / WAV / JSON / CSV files and their checked readers
+    storage.py      PNG / WAV / NPY / JSON / CSV files and their checked readers
 
 Its networks, trained inside the suite (``python -m bench.embedded --out results/embedded``):
 

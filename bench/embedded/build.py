@@ -9,6 +9,11 @@ trained on splits of their own, disjoint from all of these.
 Every split draws from its own random stream (seed and split name), and each view's nuisance
 from its own child stream, so resizing one split changes no other split and rendering one view
 changes no other view.
+
+The point-cloud modality (``points=True``) adds splits of its own and changes none of the
+others: image-point-cloud training pairs sized like the image-audio ones (the paper pairs point
+clouds with images only), a test set per pair with a point cloud (image, and the unseen text and
+audio), one with text, image and point cloud for (T+I)->P, and codec and evaluator splits.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from tqdm.auto import tqdm
 from bench.embedded.audio import synthesize_audio
 from bench.embedded.captions import make_captions
 from bench.embedded.images import render_images
+from bench.embedded.points import sample_points
 from bench.embedded.storage import DATA_VERSION, Split, write_split
 from bench.embedded.world import sample_attributes
 from flowbind.files import atomic_folder, write_json
@@ -41,6 +47,18 @@ SPLIT_MODALITIES: dict[str, tuple[str, ...]] = {
     "evaluator": TRIPLET,
     "evaluator_val": TRIPLET,
 }
+POINT_SPLITS: dict[str, tuple[str, ...]] = {
+    "train_ip": ("image", "points"),
+    "test_ip": ("image", "points"),
+    "test_tp": ("text", "points"),
+    "test_ap": ("audio", "points"),
+    "test_tip": ("text", "image", "points"),
+    "codec_points": ("points",),
+    "codec_points_val": ("points",),
+    "evaluator_points": ("image", "points"),  # images too: the contrastive image-point pair
+    "evaluator_points_val": ("image", "points"),
+}
+ALL_SPLITS = {**SPLIT_MODALITIES, **POINT_SPLITS}
 PAIR_SPLITS = {
     "train_ti": ("text", "image"),
     "train_ta": ("text", "audio"),
@@ -51,7 +69,8 @@ IA_FRACTIONS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 @dataclass(frozen=True)
 class DataSize:
-    """Scenes per split. Training pairs keep the paper's 310 : 96 : 180 ratio."""
+    """Scenes per split. Training pairs keep the paper's 310 : 96 : 180 ratio; the
+    image-point-cloud pairs (``train_ip``, 0: as many as ``train_ia``) are sized like them."""
 
     train_ti: int
     train_ta: int
@@ -61,9 +80,11 @@ class DataSize:
     codec_val: int
     evaluator: int
     evaluator_val: int
+    train_ip: int = 0
 
-    def split_sizes(self) -> dict[str, int]:
-        return {
+    def split_sizes(self, points: bool = False) -> dict[str, int]:
+        """Split name -> scenes; with ``points``, the point-cloud splits too."""
+        sizes = {
             "train_ti": self.train_ti,
             "train_ta": self.train_ta,
             "train_ia": self.train_ia,
@@ -76,6 +97,19 @@ class DataSize:
             "evaluator": self.evaluator,
             "evaluator_val": self.evaluator_val,
         }
+        if points:
+            sizes |= {
+                "train_ip": self.train_ip or self.train_ia,
+                "test_ip": self.test,
+                "test_tp": self.test,
+                "test_ap": self.test,
+                "test_tip": self.test,
+                "codec_points": self.codec,
+                "codec_points_val": self.codec_val,
+                "evaluator_points": self.evaluator,
+                "evaluator_points_val": self.evaluator_val,
+            }
+        return sizes
 
 
 SIZES = {
@@ -85,20 +119,21 @@ SIZES = {
 
 
 def split_streams(seed: int, split: str) -> dict[str, np.random.Generator]:
-    """Independent generators for a split's attributes and for each view's nuisance."""
+    """Independent generators for a split's attributes and for each view's nuisance.
+
+    A SeedSequence's i-th child depends on i alone, not on how many are spawned, so the point
+    clouds' fifth stream left the first four as they were."""
     root = np.random.SeedSequence(entropy=seed, spawn_key=(zlib.crc32(split.encode()),))
-    children = root.spawn(4)
-    return {
-        name: np.random.default_rng(child)
-        for name, child in zip(("attributes", "image", "audio", "text"), children, strict=True)
-    }
+    names = ("attributes", "image", "audio", "text", "points")
+    children = root.spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
 
 def generate_split(name: str, n: int, seed: int) -> Split:
     """Generate one split in memory (uint8 images, int16 audio, reference captions)."""
-    if name not in SPLIT_MODALITIES:
-        raise ValueError(f"unknown split {name!r}; expected one of {sorted(SPLIT_MODALITIES)}")
-    modalities = SPLIT_MODALITIES[name]
+    if name not in ALL_SPLITS:
+        raise ValueError(f"unknown split {name!r}; expected one of {sorted(ALL_SPLITS)}")
+    modalities = ALL_SPLITS[name]
     streams = split_streams(seed, name)
     attributes = sample_attributes(streams["attributes"], n)
     prefix = name.replace("_", "-")
@@ -114,6 +149,8 @@ def generate_split(name: str, n: int, seed: int) -> Split:
         split.image = render_images(attributes, streams["image"])
     if "audio" in modalities:
         split.audio = synthesize_audio(attributes, streams["audio"])
+    if "points" in modalities:
+        split.points = sample_points(attributes, streams["points"])
     return split
 
 
@@ -126,15 +163,20 @@ def resolve_size(size: str | DataSize) -> DataSize:
 
 
 def build_dataset(
-    root: str | Path, size: str | DataSize = "default", seed: int = 0, progress: bool = True
+    root: str | Path,
+    size: str | DataSize = "default",
+    seed: int = 0,
+    progress: bool = True,
+    points: bool = False,
 ) -> dict[str, Split]:
     """Generate every split, write it under ``root`` (atomically) and return it in memory.
 
     dataset.json pins each split's SHA256SUMS by its sha256, so ``load_split`` can tell any
-    file changed after the build.
+    file changed after the build. ``points`` adds the point-cloud splits; every other split is
+    the same file for file.
     """
     size_name = size if isinstance(size, str) else "custom"
-    sizes = resolve_size(size).split_sizes()
+    sizes = resolve_size(size).split_sizes(points)
     splits: dict[str, Split] = {}
     sums: dict[str, str] = {}  # split -> sha256 of its SHA256SUMS
     with atomic_folder(root) as tmp:
@@ -150,7 +192,7 @@ def build_dataset(
                 "splits": {
                     name: {
                         "size": sizes[name],
-                        "modalities": list(SPLIT_MODALITIES[name]),
+                        "modalities": list(ALL_SPLITS[name]),
                         "sha256sums": sums[name],
                     }
                     for name in sizes

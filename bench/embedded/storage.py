@@ -1,4 +1,5 @@
-"""Files of the embedded benchmark: PNG, 16-bit WAV, caption JSON and an attribute CSV per split.
+"""Files of the embedded benchmark: PNG, 16-bit WAV, NPY point clouds, caption JSON and an
+attribute CSV per split.
 
     <root>/dataset.json               version, seed, size, splits: their modalities, sizes and
                                       the sha256 of their SHA256SUMS
@@ -6,6 +7,7 @@
     <root>/<split>/captions.json      id -> reference captions (the first is the text view)
     <root>/<split>/image/<id>.png     64x64 RGB
     <root>/<split>/audio/<id>.wav     16 kHz mono, 16-bit PCM
+    <root>/<split>/points/<id>.npy    float32 (256, 3) point cloud (NumPy's .npy format)
     <root>/<split>/SHA256SUMS         sha256 of every other file of the split (`sha256sum -c`)
 
 Readers check every file and raise DatasetError naming the file and how to fix it. ``load_split``
@@ -32,6 +34,7 @@ from PIL import Image, UnidentifiedImageError
 
 from bench.embedded.audio import N_SAMPLES, SAMPLE_RATE
 from bench.embedded.images import IMAGE_SIZE
+from bench.embedded.points import N_POINTS
 from bench.embedded.world import ATTRIBUTE_NAMES, BY_NAME
 
 # Version 2 added the per-split SHA256SUMS that dataset.json pins.
@@ -57,6 +60,7 @@ class Split:
     audio: np.ndarray | None = None  # int16 (N, 16000)
     references: list[list[str]] | None = None
     modalities: tuple[str, ...] = field(default=())
+    points: np.ndarray | None = None  # float32 (N, 256, 3)
 
     @property
     def captions(self) -> list[str] | None:
@@ -76,6 +80,7 @@ class Split:
             audio=None if self.audio is None else self.audio[rows],
             references=None if self.references is None else [self.references[i] for i in rows],
             modalities=self.modalities,
+            points=None if self.points is None else self.points[rows],
         )
 
 
@@ -136,6 +141,13 @@ def write_wav(path: Path, audio: np.ndarray) -> str:
     return write_bytes(path, buffer.getvalue())
 
 
+def write_npy(path: Path, points: np.ndarray) -> str:
+    """Write a float32 (P, 3) point cloud in NumPy's .npy format; returns the file's sha256."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(points, dtype="<f4"), allow_pickle=False)
+    return write_bytes(path, buffer.getvalue())
+
+
 def write_sums(folder: Path, sums: Mapping[str, str]) -> str:
     """Write ``folder/SHA256SUMS`` (relative path -> sha256, sorted); returns its own sha256."""
     text = "".join(f"{sha}  {name}\n" for name, sha in sorted(sums.items()))
@@ -170,6 +182,11 @@ def write_split(folder: Path, split: Split) -> str:
             for sid, audio in zip(split.ids, split.audio, strict=True):
                 name = f"audio/{sid}.wav"
                 jobs[name] = pool.submit(write_wav, folder / name, audio)
+        if split.points is not None:
+            (folder / "points").mkdir(exist_ok=True)
+            for sid, cloud in zip(split.ids, split.points, strict=True):
+                name = f"points/{sid}.npy"
+                jobs[name] = pool.submit(write_npy, folder / name, cloud)
         sums.update({name: job.result() for name, job in jobs.items()})
     return write_sums(folder, sums)
 
@@ -244,6 +261,29 @@ def read_wav(
     if samples is not None and audio.shape != (samples,):
         raise DatasetError(f"{path} has {audio.size} samples, expected {samples}; {fix}")
     return audio.astype(np.int16)
+
+
+def read_npy(
+    path: Path, fix: str = REBUILD, sha256: str | None = None, points: int | None = N_POINTS
+) -> np.ndarray:
+    """A float32 (points, 3) point cloud of finite coordinates (any number of points when
+    ``points`` is None); ``fix`` ends every error message."""
+    data = read_bytes(path, fix, sha256)
+    try:
+        cloud = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise DatasetError(f"{path} is not a readable .npy array ({err}); {fix}") from err
+    want = (points if points is not None else "P", 3)
+    if cloud.dtype != np.float32 or cloud.ndim != 2 or cloud.shape[1] != 3:
+        raise DatasetError(
+            f"{path} is a {cloud.dtype} array of shape {cloud.shape}, expected float32 "
+            f"{want}; {fix}"
+        )
+    if points is not None and cloud.shape[0] != points:
+        raise DatasetError(f"{path} has {cloud.shape[0]} points, expected {points}; {fix}")
+    if not np.isfinite(cloud).all():
+        raise DatasetError(f"{path} holds non-finite coordinates; {fix}")
+    return cloud
 
 
 def read_attributes(
@@ -408,6 +448,13 @@ def load_split(root: str | Path, name: str, verify: bool = True) -> Split:
             np.stack([read_wav(folder / n, REBUILD, sums.get(n)) for n in names])
             if ids
             else np.zeros((0, N_SAMPLES), np.int16)
+        )
+    if "points" in modalities:
+        names = [f"points/{i}.npy" for i in ids]
+        split.points = (
+            np.stack([read_npy(folder / n, REBUILD, sums.get(n)) for n in names])
+            if ids
+            else np.zeros((0, N_POINTS, 3), np.float32)
         )
     return split
 

@@ -1,23 +1,30 @@
-"""The embedded world: scenes made of latent attributes, seen through text, image and audio.
+"""The embedded world: scenes made of latent attributes, seen through text, image and audio,
+and, as a fourth modality, a point cloud.
 
 A scene is one value per attribute below plus private nuisance drawn separately for each view.
 Which views show an attribute is what the paper's claims are about, so every kind is present:
 
-    attribute  values                               text  image  audio
-    ---------  -----------------------------------  ----  -----  -----
-    kind       disc, bar, pillar, slash              yes   yes    yes   noun / shape / timbre
-    colour     red, green, blue, yellow, magenta,    yes   yes    no    adjective / fill colour
-               cyan
-    size       small, large                          yes   yes    no    adjective / object size
-    pitch      low, mid, high                        yes   no     yes   words / fundamental
-    envelope   short, long                           yes   no     yes   words / note envelope
-    count      1, 2, 3                               no    yes    yes   objects / notes (rhythm)
+    attribute  values                               text  image  audio  points
+    ---------  -----------------------------------  ----  -----  -----  ------
+    kind       disc, bar, pillar, slash              yes   yes    yes    yes    noun / shape /
+                                                                                timbre / solid
+    colour     red, green, blue, yellow, magenta,    yes   yes    no     no     adjective / fill
+               cyan                                                             colour
+    size       small, large                          yes   yes    no     yes    adjective / size
+    pitch      low, mid, high                        yes   no     yes    no     words / fundamental
+    envelope   short, long                           yes   no     yes    no     words / envelope
+    count      1, 2, 3                               no    yes    yes    yes    objects / notes /
+                                                                                clusters
 
 Nuisance, drawn independently per view so no other view predicts it:
-    image  object positions (cell and +-2 px), shared rotation (+-10 degrees), colour shade,
-           background level and gradient, pixel noise
-    audio  loudness, onset time, note spacing, pitch jitter (+-3 %), noise level
-    text   template, synonyms, article
+    image   object positions (cell and +-2 px), shared rotation (+-10 degrees), colour shade,
+            background level and gradient, pixel noise
+    audio   loudness, onset time, note spacing, pitch jitter (+-3 %), noise level
+    text    template, synonyms, article
+    points  yaw and tilt, cell positions, size jitter, surface sampling, point jitter, order
+
+The point cloud is the paper's Appendix J modality: it is only ever paired with images, so
+every text or audio translation to or from it goes through the shared anchor.
 
 ``count`` is never named in a caption (no number words, no plurals): a method that anchors on
 text cannot learn it, a method trained on image-audio pairs can.
@@ -29,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODALITIES = ("text", "image", "audio")
+MODALITIES = ("text", "image", "audio", "points")
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute(
         "kind",
         ("disc", "bar", "pillar", "slash"),
-        ("text", "image", "audio"),
-        "noun / shape / timbre",
+        ("text", "image", "audio", "points"),
+        "noun / shape / timbre / solid",
     ),
     Attribute(
         "colour",
@@ -57,10 +64,15 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         ("text", "image"),
         "adjective / fill colour",
     ),
-    Attribute("size", ("small", "large"), ("text", "image"), "adjective / object size"),
+    Attribute("size", ("small", "large"), ("text", "image", "points"), "adjective / object size"),
     Attribute("pitch", ("low", "mid", "high"), ("text", "audio"), "words / fundamental"),
     Attribute("envelope", ("short", "long"), ("text", "audio"), "words / note envelope"),
-    Attribute("count", ("1", "2", "3"), ("image", "audio"), "objects / notes (rhythm)"),
+    Attribute(
+        "count",
+        ("1", "2", "3"),
+        ("image", "audio", "points"),
+        "objects / notes (rhythm) / clusters",
+    ),
 )
 ATTRIBUTE_NAMES = tuple(a.name for a in ATTRIBUTES)
 BY_NAME = {a.name: a for a in ATTRIBUTES}
@@ -87,8 +99,8 @@ def sample_attributes(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]
 def attribute_table_markdown() -> str:
     """The attribute table as Markdown, for the README and the report."""
     lines = [
-        "| attribute | values | text | image | audio | shown as |",
-        "|---|---|---|---|---|---|",
+        "| attribute | values | text | image | audio | points | shown as |",
+        "|---|---|---|---|---|---|---|",
     ]
     for a in ATTRIBUTES:
         marks = " | ".join("yes" if m in a.shown_by else "-" for m in MODALITIES)
