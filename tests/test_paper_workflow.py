@@ -148,7 +148,7 @@ def test_paper_tiny_runs_the_whole_dag_and_says_its_numbers_mean_nothing(tmp_pat
     assert "OmniFlow (released), T-&gt;(I+A): the pipeline generates one modality" in report
     # the latents are the paper's 768-d, and every test split has its cached reference
     record = json.loads((results / "splits" / "test_t2i.json").read_text())
-    assert len(record["items"]) == 40 and record["bad_items"] == []
+    assert len(record["items"]) == 24 and record["bad_items"] == []
     assert (results / "reference" / "test_t2i" / "fid.npz").is_file()
     # released models' outputs keep their own sizes: CoDi's 256 px images
     first = record["items"][0]["id"]

@@ -14,7 +14,7 @@ rule tiny_inputs:
     params:
         data="results/tiny_data",
         codecs=f"{PAPER_CODECS}/tiny",
-        n_items=40,
+        n_items=24,
     script:
         "../scripts/paper_tiny.py"
 
