@@ -10,6 +10,7 @@
     ais.py          audio-image similarity (SonicDiffusion), both directions, x100
     cknna.py        CKNNA (platonic-rep), 0..1
     attributes.py   ground-truth attribute accuracy (the embedded benchmark's addition)
+    chamfer.py      Chamfer distance between paired point clouds, x1000
     bootstrap.py    95 % bootstrap intervals over test items (Score)
     validation.py   input checks (MetricInputError)
     backbones/      feature extractors: embedded evaluators, the paper's pretrained networks

@@ -15,8 +15,17 @@ from workflow_run import snakemake
 
 from bench.embedded import load_split
 from bench.embedded.__main__ import main
-from bench.embedded.evaluators import ContrastivePair, TextEvaluator
-from bench.embedded.prepare import load_codec, load_evaluator, prepare
+from bench.embedded.build import generate_split
+from bench.embedded.codecs import PointCodec
+from bench.embedded.evaluators import ContrastivePair, PointEvaluator, TextEvaluator
+from bench.embedded.prepare import (
+    BUDGETS,
+    format_quality,
+    load_codec,
+    load_evaluator,
+    measure_point_networks,
+    prepare,
+)
 from bench.embedded.world import BY_NAME, attributes_shown_by
 from flowbind.checkpoint import CheckpointError
 
@@ -26,7 +35,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("embedded") / "tiny"
-    quality = prepare(root, "tiny", seed=0, progress=False)
+    quality = prepare(root, "tiny", seed=0, progress=False, points=True)
     return root, quality
 
 
@@ -73,10 +82,31 @@ def test_tiny_profile_floors(tiny):
     assert q["codec_roundtrip"]["image"]["colour"] >= 0.9
     assert q["codec_roundtrip"]["audio"]["pitch"] >= 0.9
     assert q["codec_roundtrip"]["text_parse_rate"] >= 0.8
-    for r in q["retrieval"]:
+    for r in (*q["retrieval"], *q["points"]["retrieval"]):
         assert r["top1"] >= 3 * r["chance"], r
         assert r["top1"] <= r["top1_ceiling"] + 0.05, r
         assert r["top1_attributes"] >= 0.4, r
+    points = q["points"]
+    assert min(points["evaluator_accuracy"].values()) >= 0.9, points
+    assert all(acc > 1 / BY_NAME[a].n for a, acc in points["codec_roundtrip"].items()), points
+    low, high = points["codec_chamfer"]["interval"]
+    assert 0 < low <= points["codec_chamfer"]["value"] <= high, points
+
+
+def test_the_fourth_modality_is_added_beside_the_three_and_read_back_by_name(tiny):
+    root, q = tiny
+    split = load_split(root / "data", "test_tp")
+    codec = load_codec(root, "points")
+    assert codec.decode(codec.encode(split.points[:4])).shape == (4, 256, 3)
+    assert tuple(load_evaluator(root, "points").predict(split.points)) == ("kind", "size", "count")
+    assert load_evaluator(root, "image_points").modalities == ("image", "points")
+    assert sorted(p.name for p in (root / "codecs").iterdir()) == [
+        "audio",
+        "image",
+        "points",
+        "text",
+    ]
+    assert "point-cloud codec round trip" in format_quality(q)
 
 
 def test_networks_load_by_name_and_refuse_other_versions(tiny, tmp_path):
@@ -141,6 +171,42 @@ def test_default_profile_meets_its_floors(tmp_path):
     for r in q["retrieval"]:
         assert r["top1"] >= 5 * r["chance"], r
         assert r["top1_attributes"] >= 0.6, r
+
+
+def test_the_point_cloud_networks_meet_their_floors():
+    """The fourth modality's floors (README): >= 98 % per classifier head on held-out clouds;
+    from decode(encode(x)) the codec keeps >= 95 % of count, >= 93 % of size and >= 88 % of
+    kind (measured 0.99, 0.95 and 0.91: small solids blur into one another). Trained at the
+    default budgets on the default split sizes (about 4 minutes)."""
+    budget = BUDGETS["default"]
+    splits = {
+        name: generate_split(name, n, seed=0)
+        for name, n in (
+            ("codec_points", 3000),
+            ("codec_points_val", 500),
+            ("evaluator_points", 3000),
+            ("evaluator_points_val", 500),
+        )
+    }
+    ev = splits["evaluator_points"]
+    classifier = PointEvaluator.train_on(
+        ev.points, ev.attributes, budget.points_evaluator, seed=0, progress=False
+    )
+    codec = PointCodec.train_on(
+        splits["codec_points"].points, 64, budget.points_codec, seed=0, progress=False
+    )
+    pair = ContrastivePair.train_on(
+        "image", "points", {"image": ev.image, "points": ev.points}, budget.pair, 0, False
+    )
+    q = measure_point_networks(
+        codec, classifier, [pair], splits["codec_points_val"], splits["evaluator_points_val"]
+    )
+    assert min(q["evaluator_accuracy"].values()) >= 0.98, q
+    roundtrip = q["codec_roundtrip"]
+    assert roundtrip["count"] >= 0.95 and roundtrip["size"] >= 0.93, q
+    assert roundtrip["kind"] >= 0.88, q
+    (retrieval,) = q["retrieval"]
+    assert retrieval["top1_attributes"] >= 0.95, q  # the pair agrees on kind, size and count
 
 
 def test_training_is_deterministic_from_the_seed():

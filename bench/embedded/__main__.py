@@ -25,11 +25,18 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_LATENT_DIM,
         help="codec latent dimension D (a multiple of 4)",
     )
+    parser.add_argument(
+        "--points",
+        action="store_true",
+        help="add the fourth modality: point-cloud data, codec and evaluators",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     if args.latent_dim <= 0 or args.latent_dim % 4:
         parser.error(f"--latent-dim must be a positive multiple of 4, got {args.latent_dim}")
-    quality = prepare(args.out, args.size, args.seed, args.latent_dim, not args.no_progress)
+    quality = prepare(
+        args.out, args.size, args.seed, args.latent_dim, not args.no_progress, args.points
+    )
     print(format_quality(quality))
     print(f"wrote {args.out}/quality.json")
     return 0

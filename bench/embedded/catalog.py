@@ -20,6 +20,13 @@ CONTRASTIVE_PAIRS = {
 # parser, so it has nothing to train.
 EVALUATORS = ("image", "audio", "text", *CONTRASTIVE_PAIRS)
 TRAINED_EVALUATORS = tuple(name for name in EVALUATORS if name != "text")
+# The fourth modality's networks, trained only where it is switched on: its codec, its
+# classifier (features for the Frechet PointNet Distance) and the image-point-cloud pair.
+POINT_CODEC_MODALITIES = ("points",)
+POINT_CONTRASTIVE_PAIRS = {"image_points": ("image", "points")}
+POINT_EVALUATORS = ("points", *POINT_CONTRASTIVE_PAIRS)
+ALL_CONTRASTIVE_PAIRS = {**CONTRASTIVE_PAIRS, **POINT_CONTRASTIVE_PAIRS}
+ALL_EVALUATORS = (*EVALUATORS, *POINT_EVALUATORS)
 # The test splits of the translation tasks, and every split the workflow encodes to latents.
 TEST_SPLITS = ("test_ti", "test_ta", "test_ia", "test_triplet")
 LATENT_SPLITS = (*PAIR_SPLITS, *TEST_SPLITS)

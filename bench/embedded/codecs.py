@@ -10,6 +10,9 @@ of their latents on that split (``zscore`` / ``unzscore``).
            through the pseudo-inverse mel filters and Griffin-Lim
     text   token MLP encoder and GRU decoder over the grammar's vocabulary (cross-entropy,
            greedy decoding)
+    points PointNet encoder and a decoder to 256 points in 8 slots of 32: each slot a centre
+           and a shape drawn by one MLP shared by the slots (Chamfer distance), for the
+           fourth modality
 """
 
 from __future__ import annotations
@@ -28,10 +31,14 @@ from bench.embedded.nets import (
     batched,
     fit,
     fit_mel_scaling,
+    point_tensor,
+    pointnet,
     spatial_decoder,
     spatial_encoder,
 )
+from bench.embedded.points import N_POINTS
 from bench.embedded.spectrogram import griffin_lim, log_mel
+from metrics.chamfer import chamfer_tensor
 
 DEFAULT_LATENT_DIM = 64
 
@@ -322,4 +329,84 @@ class TextCodec(Codec):
         return codec
 
 
+# -- point clouds --------------------------------------------------------------------------
+
+
+class PointCodec(Codec):
+    """PointNet encoder; the decoder maps the latent to ``slots`` (centre, shape code) pairs
+    and each shape code, through one MLP shared by the slots, to ``n_points / slots`` offsets
+    around its centre. Scenes are one to three compact objects, and a plain MLP decoder trained
+    with the Chamfer distance piles most points on one of them (measured: count 0.91, kind
+    0.66 recovered after 800 steps, against 0.97 and 0.73 with slots); slots let each object
+    take its own points. Trained with the Chamfer distance (metrics.chamfer)."""
+
+    NAME = "points_codec"
+    VERSION = "1"
+
+    def __init__(
+        self,
+        latent_dim: int = DEFAULT_LATENT_DIM,
+        width: int = 32,
+        hidden_dim: int = 512,
+        n_points: int = N_POINTS,
+        slots: int = 8,
+        shape_dim: int = 128,
+    ) -> None:
+        super().__init__()
+        if n_points % slots:
+            raise ValueError(f"n_points ({n_points}) must be a multiple of slots ({slots})")
+        self.config = {
+            "latent_dim": latent_dim,
+            "width": width,
+            "hidden_dim": hidden_dim,
+            "n_points": n_points,
+            "slots": slots,
+            "shape_dim": shape_dim,
+        }
+        self.encoder = pointnet(width, latent_dim)
+        self.to_slots = nn.Sequential(
+            nn.Linear(latent_dim, hidden_dim),
+            nn.GELU(),
+            nn.Linear(hidden_dim, slots * (3 + shape_dim)),
+        )
+        self.to_shape = nn.Sequential(
+            nn.GELU(), nn.Linear(shape_dim, 256), nn.GELU(), nn.Linear(256, 3 * n_points // slots)
+        )
+        self._init_stats(latent_dim)
+
+    def _encode(self, points) -> Tensor:
+        return self.encoder(point_tensor(points))
+
+    def decode_tensor(self, latents: Tensor) -> Tensor:
+        """Latents (N, D) -> clouds (N, n_points, 3), slot after slot."""
+        n, slots = len(latents), self.config["slots"]
+        slot = self.to_slots(latents).view(n, slots, -1)
+        centre, code = slot[..., :3], slot[..., 3:]
+        offsets = self.to_shape(code).view(n, slots, -1, 3)
+        return (centre.unsqueeze(2) + offsets).flatten(1, 2)
+
+    def decode(self, latents: Tensor) -> np.ndarray:
+        """float32 point clouds (N, n_points, 3)."""
+        return batched(self.decode_tensor, torch.as_tensor(latents).float()).numpy()
+
+    @classmethod
+    def train_on(
+        cls, points: np.ndarray, latent_dim: int, steps: int, seed: int, progress: bool = True
+    ) -> PointCodec:
+        torch.manual_seed(seed)  # the initial weights too come from the seed
+        codec = cls(latent_dim, n_points=points.shape[1])
+        x = point_tensor(points)
+        target = x.transpose(1, 2).contiguous()
+
+        def loss(rows: np.ndarray) -> Tensor:
+            decoded = codec.decode_tensor(codec.encoder(x[rows]))
+            return chamfer_tensor(decoded, target[rows], exact=False).mean()
+
+        fit(codec, loss, len(x), steps, 64, 1e-3, seed, "point-cloud codec", progress)
+        codec.set_stats(codec.encode(points))
+        return codec
+
+
 CODECS = dict(zip(CODEC_MODALITIES, (ImageCodec, AudioCodec, TextCodec), strict=True))
+# Every codec, the fourth modality's included: the three above are the default benchmark's.
+ALL_CODECS = {**CODECS, "points": PointCodec}

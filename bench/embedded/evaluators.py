@@ -6,9 +6,11 @@ paper's pretrained backbones:
     ImageEvaluator   features for FID (Inception's role) + one head per image attribute
     AudioEvaluator   log-mel features for FAD (VGGish's role) + one head per audio attribute
     TextEvaluator    the grammar's exact parser: attributes of any caption it can parse
+    PointEvaluator   PointNet features for the Frechet PointNet Distance + one head per
+                     point-cloud attribute (the fourth modality)
     ContrastivePair  two towers with a shared embedding, trained with the CLIP loss:
                      text-image plays CLIP, text-audio plays CLAP, audio-image plays
-                     wav2clip + CLIP for AIS
+                     wav2clip + CLIP for AIS, image-points scores image-point-cloud alignment
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from torch.nn import functional as F
 
 from bench.embedded.captions import max_caption_words, parse_caption, vocabulary
 from bench.embedded.codecs import PAD, Tokenizer, image_tensor
-from bench.embedded.nets import Frozen, batched, conv_encoder, fit, fit_mel_scaling
+from bench.embedded.nets import (
+    Frozen,
+    batched,
+    conv_encoder,
+    fit,
+    fit_mel_scaling,
+    point_tensor,
+    pointnet,
+)
 from bench.embedded.spectrogram import log_mel
 from bench.embedded.world import BY_NAME, attributes_shown_by
 
@@ -54,9 +64,9 @@ class _Classifier(Frozen):
 
     modality: str
 
-    def _build(self, in_channels: int, width: int) -> None:
+    def _build(self, in_channels: int, width: int, trunk: nn.Module | None = None) -> None:
         self.attributes = attributes_shown_by(self.modality)
-        self.trunk = conv_encoder(in_channels, width, FEATURE_DIM)
+        self.trunk = conv_encoder(in_channels, width, FEATURE_DIM) if trunk is None else trunk
         self.heads = nn.ModuleDict(
             {a: nn.Linear(FEATURE_DIM, BY_NAME[a].n) for a in self.attributes}
         )
@@ -180,6 +190,41 @@ class AudioEvaluator(_Classifier):
         return net
 
 
+class PointEvaluator(_Classifier):
+    NAME = "points_evaluator"
+    VERSION = "1"
+    modality = "points"
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        self.config = {"width": width}
+        self._build(3, width, pointnet(width, FEATURE_DIM))
+
+    def _input(self, points) -> Tensor:
+        return point_tensor(points)
+
+    @classmethod
+    def train_on(
+        cls,
+        points: np.ndarray,
+        labels: dict[str, np.ndarray],
+        steps: int,
+        seed: int,
+        progress: bool = True,
+    ) -> PointEvaluator:
+        torch.manual_seed(seed)  # the initial weights too come from the seed
+        net = cls()
+        x = net._input(points)
+
+        def augment(batch: Tensor, gen: Tensor) -> Tensor:
+            # Decoded clouds are blurrier than sampled ones: train on a range of extra jitter.
+            sigma = torch.rand(len(batch), 1, 1, generator=gen) * 0.04
+            return batch + torch.randn(batch.shape, generator=gen) * sigma
+
+        net._train(x, labels, steps, seed, progress, augment)
+        return net
+
+
 class TextEvaluator:
     """Attributes of captions by exact parsing; unparseable captions get code -1 everywhere."""
 
@@ -246,6 +291,18 @@ class _AudioTower(nn.Module):
         return self.net(x)
 
 
+class _PointTower(nn.Module):
+    def __init__(self, dim: int, width: int) -> None:
+        super().__init__()
+        self.net = pointnet(2 * width, dim)
+
+    def prepare(self, points) -> Tensor:
+        return point_tensor(points)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
 class ContrastivePair(Frozen):
     """Two towers mapping their modalities into one unit-norm embedding (CLIP loss)."""
 
@@ -260,6 +317,7 @@ class ContrastivePair(Frozen):
             "text": lambda: _TextTower(dim),
             "image": lambda: _ImageTower(dim, width),
             "audio": lambda: _AudioTower(dim, width),
+            "points": lambda: _PointTower(dim, width),
         }
         self.towers = nn.ModuleDict({m: builders[m]() for m in self.modalities})
         self.logit_scale = nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))

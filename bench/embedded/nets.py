@@ -1,8 +1,9 @@
 """Building blocks shared by the embedded benchmark's codecs and evaluators.
 
-Small convolutional trunks over 64x64 inputs (RGB images or log-mel spectrograms), a seeded
-minibatch trainer, and a registry that saves every frozen network as safetensors + JSON config
-and loads it back by name, refusing weights written by another version of its code.
+Small convolutional trunks over 64x64 inputs (RGB images or log-mel spectrograms), a PointNet
+trunk over point clouds, a seeded minibatch trainer, and a registry that saves every frozen
+network as safetensors + JSON config and loads it back by name, refusing weights written by
+another version of its code.
 """
 
 from __future__ import annotations
@@ -67,6 +68,24 @@ def spatial_decoder(latent_dim: int, width: int, out_channels: int) -> nn.Sequen
         layers += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.GELU()]
     layers.append(nn.ConvTranspose2d(width, out_channels, 4, 2, 1))
     return nn.Sequential(*layers)
+
+
+def point_tensor(points: np.ndarray | Tensor) -> Tensor:
+    """float (N, P, 3) point clouds -> float32 (N, 3, P), the layout of ``pointnet``."""
+    return torch.as_tensor(np.asarray(points), dtype=torch.float32).transpose(1, 2)
+
+
+def pointnet(width: int, out_dim: int) -> nn.Sequential:
+    """(N, 3, P) -> out_dim: a shared per-point MLP (3 -> w -> 2w -> 4w, batch norm, GELU), max
+    pooled over the points (so the order of the points does not matter), then a linear map.
+    PointNet (Qi et al. 2017) without its input and feature transforms."""
+    chans = (3, width, 2 * width, 4 * width)
+    layers: list[nn.Module] = []
+    for a, b in zip(chans[:-1], chans[1:], strict=True):
+        layers += [nn.Conv1d(a, b, 1), nn.BatchNorm1d(b), nn.GELU()]
+    return nn.Sequential(
+        *layers, nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Linear(4 * width, out_dim)
+    )
 
 
 def fit_mel_scaling(module: nn.Module, audio: Any) -> Tensor:

@@ -10,6 +10,10 @@ Writes under ``--out``:
     evaluators/<name>/      image, audio classifiers; text_image, text_audio, audio_image pairs
     quality.json            evaluator accuracies, codec round-trip accuracies, retrieval, timings
 
+With ``--points`` (the fourth modality) the data gain the point-cloud splits, codecs/points the
+point-cloud codec, evaluators/ the ``points`` classifier and the ``image_points`` pair, and
+quality.json a ``points`` entry.
+
 Everything is trained from ``--seed`` and is deterministic on a given machine and thread count.
 """
 
@@ -24,12 +28,20 @@ import numpy as np
 import torch
 
 from bench.embedded.build import DATA_VERSION, SIZES, build_dataset
-from bench.embedded.catalog import CONTRASTIVE_PAIRS, EVALUATORS, TRAINED_EVALUATORS
-from bench.embedded.codecs import CODECS, DEFAULT_LATENT_DIM, AudioCodec, Codec
+from bench.embedded.catalog import (
+    ALL_CONTRASTIVE_PAIRS,
+    ALL_EVALUATORS,
+    CONTRASTIVE_PAIRS,
+    POINT_CONTRASTIVE_PAIRS,
+    POINT_EVALUATORS,
+    TRAINED_EVALUATORS,
+)
+from bench.embedded.codecs import ALL_CODECS, CODECS, DEFAULT_LATENT_DIM, AudioCodec, Codec
 from bench.embedded.evaluators import (
     AudioEvaluator,
     ContrastivePair,
     ImageEvaluator,
+    PointEvaluator,
     TextEvaluator,
     candidate_groups,
     retrieval_top1,
@@ -58,6 +70,8 @@ class Budget:
     audio_evaluator: int = 300
     pair: int = 600
     griffin_lim_iters: int = 32
+    points_codec: int = 2400  # the slot decoder is still improving at 800 (README)
+    points_evaluator: int = 500
 
 
 BUDGETS = {
@@ -72,6 +86,8 @@ BUDGETS = {
         audio_evaluator=80,
         pair=120,
         griffin_lim_iters=8,
+        points_codec=300,
+        points_evaluator=300,  # 100 left kind and count at 0.82 and 0.85
     ),
 }
 
@@ -97,21 +113,22 @@ def benchmark_root(network_file: str | Path) -> Path:
 
 def load_codec(root: str | Path, modality: str) -> Codec:
     """The frozen codec of ``modality`` from a prepared embedded benchmark folder."""
-    if modality not in CODECS:
-        raise ValueError(f"no codec for {modality!r}; expected one of {sorted(CODECS)}")
+    if modality not in ALL_CODECS:
+        raise ValueError(f"no codec for {modality!r}; expected one of {sorted(ALL_CODECS)}")
     folder = Path(root) / "codecs" / modality
     if not folder.is_dir():
         raise CheckpointError(
             f"{folder} is missing; prepare the embedded benchmark with "
             f"`python -m bench.embedded --out {root}`"
         )
-    return load_frozen(folder, CODECS[modality].NAME)
+    return load_frozen(folder, ALL_CODECS[modality].NAME)
 
 
 def load_evaluator(root: str | Path, name: str):
-    """An evaluator by name: image, audio, text, text_image, text_audio or audio_image."""
-    if name not in EVALUATORS:
-        raise ValueError(f"no evaluator {name!r}; expected one of {EVALUATORS}")
+    """An evaluator by name: image, audio, text, text_image, text_audio or audio_image, and
+    for the fourth modality points or image_points."""
+    if name not in ALL_EVALUATORS:
+        raise ValueError(f"no evaluator {name!r}; expected one of {ALL_EVALUATORS}")
     if name == "text":
         return TextEvaluator()
     folder = Path(root) / "evaluators" / name
@@ -120,7 +137,11 @@ def load_evaluator(root: str | Path, name: str):
             f"{folder} is missing; prepare the embedded benchmark with "
             f"`python -m bench.embedded --out {root}`"
         )
-    expected = {"image": ImageEvaluator.NAME, "audio": AudioEvaluator.NAME}
+    expected = {
+        "image": ImageEvaluator.NAME,
+        "audio": AudioEvaluator.NAME,
+        "points": PointEvaluator.NAME,
+    }
     return load_frozen(folder, expected.get(name, ContrastivePair.NAME))
 
 
@@ -140,7 +161,7 @@ def retrieval_report(pair: ContrastivePair, split: Split, candidates: int = 100)
     reach by breaking such ties at random.
     """
     first, second = pair.modalities
-    view = {"text": split.captions, "image": split.image, "audio": split.audio}
+    view = views(split)
     a, b = pair.embed(first, view[first]), pair.embed(second, view[second])
     shared = shared_attributes(first, second)
     key = np.zeros(len(split), dtype=np.int64)
@@ -167,10 +188,20 @@ def retrieval_report(pair: ContrastivePair, split: Split, candidates: int = 100)
     }
 
 
+def views(split: Split) -> dict[str, Any]:
+    """The split's data by modality (None where the split lacks one)."""
+    return {
+        "text": split.captions,
+        "image": split.image,
+        "audio": split.audio,
+        "points": split.points,
+    }
+
+
 def codec_roundtrip(root: Path, split: Split) -> dict[str, Any]:
     """Attributes recovered by the evaluators from decode(encode(x)), per modality."""
     out: dict[str, Any] = {}
-    view = {"text": split.captions, "image": split.image, "audio": split.audio}
+    view = views(split)
     for modality in CODECS:
         codec = load_codec(root, modality)
         decoded = codec.decode(codec.encode(view[modality]))
@@ -187,22 +218,26 @@ def codec_roundtrip(root: Path, split: Split) -> dict[str, Any]:
 # -- the whole preparation -----------------------------------------------------------------
 
 
-def prepare_data(out: str | Path, size: str, seed: int, progress: bool = True) -> None:
-    """Build the data unless ``out/data`` already holds this size, seed and data version, with
-    every file as the build wrote it (a damaged folder is rebuilt)."""
+def prepare_data(
+    out: str | Path, size: str, seed: int, progress: bool = True, points: bool = False
+) -> None:
+    """Build the data unless ``out/data`` already holds this size, seed and data version (and
+    the point-cloud splits when ``points``), with every file as the build wrote it (a damaged
+    folder is rebuilt)."""
     folder = Path(out) / "data"
     try:
         manifest = read_manifest(folder)
     except DatasetError:
         manifest = {}
     found = (manifest.get("size"), manifest.get("seed"), manifest.get("version"))
-    if found == (size, seed, DATA_VERSION):
+    has_points = "train_ip" in manifest.get("splits", {})
+    if found == (size, seed, DATA_VERSION) and has_points == points:
         try:
             verify_dataset(folder)
             return
         except DatasetError as err:
             print(f"rebuilding {folder}: {err}")
-    build_dataset(folder, size, seed, progress)
+    build_dataset(folder, size, seed, progress, points)
 
 
 def train_codec(
@@ -213,27 +248,29 @@ def train_codec(
     latent_dim: int = DEFAULT_LATENT_DIM,
     progress: bool = True,
 ) -> Path:
-    """Train the codec of ``modality`` on the codec split of ``out/data``; returns its folder."""
+    """Train the codec of ``modality`` on the codec split of ``out/data`` (the point-cloud
+    codec on codec_points); returns its folder."""
     out, budget = Path(out), BUDGETS[size]
-    split = load_split(out / "data", "codec")
-    view = {"text": split.captions, "image": split.image, "audio": split.audio}
+    split = load_split(out / "data", "codec_points" if modality == "points" else "codec")
+    view = views(split)
     steps = getattr(budget, f"{modality}_codec")
     if modality == "audio":
         net = AudioCodec.train_on(
             view[modality], latent_dim, steps, seed, progress, budget.griffin_lim_iters
         )
     else:
-        net = CODECS[modality].train_on(view[modality], latent_dim, steps, seed, progress)
+        net = ALL_CODECS[modality].train_on(view[modality], latent_dim, steps, seed, progress)
     return net.save(out / "codecs" / modality, {"trained_on": "codec", "seed": seed})
 
 
 def train_evaluator(
     out: str | Path, name: str, size: str = "default", seed: int = 0, progress: bool = True
 ) -> Path:
-    """Train evaluator ``name`` on the evaluator split of ``out/data``; returns its folder."""
+    """Train evaluator ``name`` on the evaluator split of ``out/data`` (the point-cloud ones on
+    evaluator_points); returns its folder."""
     out, budget = Path(out), BUDGETS[size]
-    ev = load_split(out / "data", "evaluator")
-    view = {"text": ev.captions, "image": ev.image, "audio": ev.audio}
+    ev = load_split(out / "data", "evaluator_points" if name in POINT_EVALUATORS else "evaluator")
+    view = views(ev)
     if name == "image":
         net = ImageEvaluator.train_on(
             ev.image, ev.attributes, budget.image_evaluator, seed, progress
@@ -242,20 +279,68 @@ def train_evaluator(
         net = AudioEvaluator.train_on(
             ev.audio, ev.attributes, budget.audio_evaluator, seed, progress
         )
-    elif name in CONTRASTIVE_PAIRS:
-        f, s = CONTRASTIVE_PAIRS[name]
+    elif name == "points":
+        net = PointEvaluator.train_on(
+            ev.points, ev.attributes, budget.points_evaluator, seed, progress
+        )
+    elif name in ALL_CONTRASTIVE_PAIRS:
+        f, s = ALL_CONTRASTIVE_PAIRS[name]
         net = ContrastivePair.train_on(f, s, {f: view[f], s: view[s]}, budget.pair, seed, progress)
     else:
         raise ValueError(
-            f"no trainable evaluator {name!r}; expected image, audio or {list(CONTRASTIVE_PAIRS)}"
+            f"no trainable evaluator {name!r}; expected image, audio, points or "
+            f"{list(ALL_CONTRASTIVE_PAIRS)}"
         )
     return net.save(out / "evaluators" / name, {"trained_on": "evaluator", "seed": seed})
 
 
-def measure_quality(
-    out: str | Path, size: str, seed: int, latent_dim: int, seconds: dict[str, float]
+def point_quality(out: str | Path) -> dict[str, Any]:
+    """The fourth modality's networks on their held-out splits: the classifier's accuracy,
+    image-point-cloud retrieval, and the codec's round trip (attributes the classifier
+    recovers from decode(encode(x)), and its Chamfer distance x1000 to x)."""
+    out = Path(out)
+    return measure_point_networks(
+        load_codec(out, "points"),
+        load_evaluator(out, "points"),
+        [load_evaluator(out, n) for n in POINT_CONTRASTIVE_PAIRS],
+        load_split(out / "data", "codec_points_val"),
+        load_split(out / "data", "evaluator_points_val"),
+    )
+
+
+def measure_point_networks(
+    codec: Codec,
+    classifier: PointEvaluator,
+    pairs: list[ContrastivePair],
+    codec_val: Split,
+    held_out: Split,
 ) -> dict[str, Any]:
-    """Measure the trained codecs and evaluators on held-out splits; writes quality.json."""
+    """``point_quality`` on given networks and held-out splits."""
+    from metrics.chamfer import chamfer_score
+
+    decoded = codec.decode(codec.encode(codec_val.points))
+    chamfer = chamfer_score(decoded, codec_val.points, resamples=200)
+    return {
+        "evaluator_accuracy": attribute_accuracy(classifier.predict(held_out.points), held_out),
+        "retrieval": [retrieval_report(pair, held_out) for pair in pairs],
+        "codec_roundtrip": attribute_accuracy(classifier.predict(decoded), codec_val),
+        "codec_chamfer": {
+            "value": round(chamfer.value, 3),
+            "interval": [round(chamfer.low, 3), round(chamfer.high, 3)],
+        },
+    }
+
+
+def measure_quality(
+    out: str | Path,
+    size: str,
+    seed: int,
+    latent_dim: int,
+    seconds: dict[str, float],
+    points: bool = False,
+) -> dict[str, Any]:
+    """Measure the trained codecs and evaluators on held-out splits (with ``points``, the
+    point-cloud ones too); writes quality.json."""
     out = Path(out)
     data = out / "data"
     held_out = load_split(data, "evaluator_val")
@@ -280,6 +365,8 @@ def measure_quality(
         "codec_roundtrip": codec_roundtrip(out, load_split(data, "codec_val")),
         "seconds": dict(seconds),
     }
+    if points:
+        quality["points"] = point_quality(out)
     with atomic_file(out / "quality.json") as tmp:
         write_json(tmp, quality)
     return quality
@@ -291,20 +378,22 @@ def prepare(
     seed: int = 0,
     latent_dim: int = DEFAULT_LATENT_DIM,
     progress: bool = True,
+    points: bool = False,
 ) -> dict[str, Any]:
-    """Build data, train codecs and evaluators, measure their quality; returns quality.json."""
+    """Build data, train codecs and evaluators, measure their quality; returns quality.json.
+    ``points`` adds the fourth modality's data and networks."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; expected one of {sorted(SIZES)}")
     out = Path(out)
     timer = Timer()
     start = time.perf_counter()
-    timer.run("data", prepare_data, out, size, seed, progress)
-    for modality in CODECS:
+    timer.run("data", prepare_data, out, size, seed, progress, points)
+    for modality in (*CODECS, *(ALL_CODECS.keys() - CODECS.keys() if points else ())):
         timer.run(f"{modality}_codec", train_codec, out, modality, size, seed, latent_dim, progress)
-    for name in TRAINED_EVALUATORS:
+    for name in (*TRAINED_EVALUATORS, *(POINT_EVALUATORS if points else ())):
         timer.run(f"{name}_evaluator", train_evaluator, out, name, size, seed, progress)
     seconds = {**timer.seconds, "data_and_training": round(time.perf_counter() - start, 2)}
-    quality = measure_quality(out, size, seed, latent_dim, seconds)
+    quality = measure_quality(out, size, seed, latent_dim, seconds, points)
     quality["seconds"]["total"] = round(time.perf_counter() - start, 2)
     with atomic_file(out / "quality.json") as tmp:
         write_json(tmp, quality)
@@ -321,8 +410,18 @@ def format_quality(q: dict[str, Any]) -> str:
     for modality in ("image", "audio", "text"):
         acc = q["codec_roundtrip"][modality]
         lines.append(f"  {modality:6s} " + ", ".join(f"{a} {v:.3f}" for a, v in acc.items()))
+    if "points" in q:
+        p = q["points"]
+        acc = ", ".join(f"{a} {v:.3f}" for a, v in p["evaluator_accuracy"].items())
+        lines.append(f"point-cloud evaluator on held-out real clouds: {acc}")
+        acc = ", ".join(f"{a} {v:.3f}" for a, v in p["codec_roundtrip"].items())
+        low, high = p["codec_chamfer"]["interval"]
+        lines.append(
+            f"point-cloud codec round trip: {acc}; Chamfer x1000 "
+            f"{p['codec_chamfer']['value']:.2f} [{low:.2f}, {high:.2f}]"
+        )
     lines.append("contrastive retrieval, top-1 among 100 (chance 0.01):")
-    for r in q["retrieval"]:
+    for r in (*q["retrieval"], *q.get("points", {}).get("retrieval", [])):
         lines.append(
             f"  {r['pair']:12s} {r['top1']:.3f} (reverse {r['top1_reverse']:.3f}; ceiling "
             f"{r['top1_ceiling']:.3f} given ties on {'+'.join(r['shared_attributes'])}; "
