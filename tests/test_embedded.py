@@ -15,6 +15,7 @@ from workflow_run import snakemake
 
 from bench.embedded import load_split
 from bench.embedded.__main__ import main
+from bench.embedded.backbones import EmbeddedBackbones
 from bench.embedded.build import generate_split
 from bench.embedded.codecs import PointCodec
 from bench.embedded.evaluators import ContrastivePair, PointEvaluator, TextEvaluator
@@ -107,6 +108,11 @@ def test_the_fourth_modality_is_added_beside_the_three_and_read_back_by_name(tin
         "text",
     ]
     assert "point-cloud codec round trip" in format_quality(q)
+    nets = EmbeddedBackbones(root)
+    assert nets.fpd_features(split.points).shape == (len(split), 64)
+    real = load_split(root / "data", "test_ip")
+    same = nets.image_points("image", real.image) @ nets.image_points("points", real.points).T
+    assert same.diagonal().mean() > same.mean()  # a scene's own cloud is nearer than the others
 
 
 def test_networks_load_by_name_and_refuse_other_versions(tiny, tmp_path):

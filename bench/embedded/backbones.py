@@ -5,7 +5,10 @@
     CLIP score     text_image pair: text and image embeddings
     CLAP score     text_audio pair: text and audio embeddings
     AIS            audio_image pair: audio side plays wav2clip, image side plays CLIP
-    attributes     image and audio classifiers, the caption parser
+    FPD            point-cloud evaluator features (64-d), one per cloud: the Frechet PointNet
+                   Distance of the fourth modality
+    image-points   image_points pair: image and point-cloud embeddings (alignment score)
+    attributes     image, audio and point-cloud classifiers, the caption parser
 
 They are trained on the benchmark's evaluator split only, never on codec outputs.
 """
@@ -50,6 +53,14 @@ class EmbeddedBackbones:
         """audio or image embeddings of the audio_image pair (AIS's backbone)."""
         return self._net("audio_image").embed(modality, batch)
 
+    def fpd_features(self, points: Any) -> Tensor:
+        """Point-cloud evaluator features (the Frechet PointNet Distance's backbone)."""
+        return self._net("points").features(points)
+
+    def image_points(self, modality: str, batch: Any) -> Tensor:
+        """image or points embeddings of the image_points pair (image-point-cloud alignment)."""
+        return self._net("image_points").embed(modality, batch)
+
     def attributes(self, modality: str, batch: Any) -> dict:
-        """Predicted attribute codes of image, audio or text outputs."""
+        """Predicted attribute codes of image, audio, text or point-cloud outputs."""
         return self._net(modality).predict(batch)
