@@ -139,7 +139,9 @@ class CoDiModel(nn.Module):
         null_embeddings: modality -> learned unconditional embedding, shape (D,).
     """
 
-    def __init__(self, config: FlowBindConfig, options: CoDiOptions | None = None) -> None:
+    def __init__(
+        self, config: FlowBindConfig, options: CoDiOptions | None = None, width: int | None = None
+    ) -> None:
         super().__init__()
         if ANCHOR not in config.modalities:
             raise ValueError(f"CoDi needs a {ANCHOR!r} modality, got {config.modalities}")
@@ -150,7 +152,7 @@ class CoDiModel(nn.Module):
         self.prompt_encoders = nn.ModuleDict(
             {m: prompt_encoder(d, config.encoder_width) for m in config.modalities if m != ANCHOR}
         )
-        width = flow_width(config)
+        width = flow_width(config) if width is None else width
         self.drifts = nn.ModuleDict(
             {m: ConditionalDrift(config, width, cond_dim=d) for m in config.modalities}
         )
@@ -289,8 +291,10 @@ class CoDiMethod(FlowBindMethod):
     options_class = CoDiOptions
     joint = False
 
-    def make_model(self, config: FlowBindConfig) -> CoDiModel:
-        return CoDiModel(config, CoDiOptions(**self.options))
+    def make_model(
+        self, config: FlowBindConfig, sized_for: FlowBindConfig | None = None
+    ) -> CoDiModel:
+        return CoDiModel(config, CoDiOptions(**self.options), flow_width(sized_for or config))
 
     def usable_pairs(self, pairs: Sequence[PairTable]) -> list[PairTable]:
         """Text-paired tables only: CoDi never trained on image-audio pairs."""

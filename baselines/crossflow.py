@@ -312,9 +312,20 @@ class CrossFlowMethod(FlowBindMethod):
             return list(itertools.combinations(self.model_config.modalities, 2))
         return [tuple(name.split("-")) for name in self.options["pairs"]]
 
-    def make_model(self, config: FlowBindConfig) -> CrossFlowModel:
+    def make_model(
+        self, config: FlowBindConfig, sized_for: FlowBindConfig | None = None
+    ) -> CrossFlowModel:
         recipe = {k: v for k, v in self.options.items() if k != "pairs"}
-        return CrossFlowModel(config, CrossFlowOptions(**recipe), self.groups())
+        width = None
+        if sized_for is not None:  # the width of the flows of the pairs among its modalities
+            known = set(sized_for.modalities)
+            flows = len(
+                {p for g in self.groups() if set(g) <= known for p in itertools.permutations(g, 2)}
+            )
+            width = width_for_budget(
+                lambda w: crossflow_parameters(sized_for, flows, w), flowbind_parameters(sized_for)
+            )
+        return CrossFlowModel(config, CrossFlowOptions(**recipe), self.groups(), width)
 
     def configure(self, pairs: Sequence[PairTable]) -> None:
         """Record the pair tables with data: the model has one flow per ordered pair of them."""

@@ -72,18 +72,27 @@ def _joint_drift(config: FlowBindConfig, width: int) -> ConditionalDrift:
     )
 
 
+def joint_width(config: FlowBindConfig) -> int:
+    """The joint network's hidden width that brings it nearest FlowBind's count at ``config``."""
+    return width_for_budget(
+        lambda w: trainable_parameters(lambda: _joint_drift(config, w)),
+        flowbind_parameters(config),
+    )
+
+
 class OmniFlowModel(nn.Module):
     """The joint velocity network, sized to FlowBind's parameter count, and latent statistics."""
 
-    def __init__(self, config: FlowBindConfig, options: OmniFlowOptions | None = None) -> None:
+    def __init__(
+        self,
+        config: FlowBindConfig,
+        options: OmniFlowOptions | None = None,
+        width: int | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.options = options or OmniFlowOptions()
-        width = width_for_budget(
-            lambda w: trainable_parameters(lambda: _joint_drift(config, w)),
-            flowbind_parameters(config),
-        )
-        self.net = _joint_drift(config, width)
+        self.net = _joint_drift(config, joint_width(config) if width is None else width)
         self.normalizer = LatentNormalizer(config.modalities, config.latent_dim)
 
     @property
@@ -237,8 +246,11 @@ class OmniFlowMethod(FlowBindMethod):
     name = "omniflow"
     options_class = OmniFlowOptions
 
-    def make_model(self, config: FlowBindConfig) -> nn.Module:
-        return OmniFlowModel(config, OmniFlowOptions(**self.options))
+    def make_model(
+        self, config: FlowBindConfig, sized_for: FlowBindConfig | None = None
+    ) -> nn.Module:
+        width = joint_width(sized_for or config)
+        return OmniFlowModel(config, OmniFlowOptions(**self.options), width)
 
     def stage_steps(self) -> tuple[int, int]:
         """(stage 1, stage 2) optimizer steps; stage 1 is 0 for the one-stage recipe."""

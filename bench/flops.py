@@ -102,7 +102,10 @@ def group_sizes(
 
 
 def training_flops(
-    method: Any, pairs: Sequence[PairTable], cache: dict[str, int] | None = None
+    method: Any,
+    pairs: Sequence[PairTable],
+    cache: dict[str, int] | None = None,
+    sized_for: Any = None,
 ) -> int:
     """FLOPs of a whole ``method.fit`` on ``pairs`` (a FlowBindMethod or a baseline's): every
     training stage's step FLOPs (its pairs, its loss) times its steps. Only the tables'
@@ -111,12 +114,14 @@ def training_flops(
     Args:
         cache: step FLOPs by method, sizes, stage and step settings, shared between calls so
             that runs differing only in their steps count each stage once.
+        sized_for: the config whose parameter budget sizes a matched method's networks
+            (``Method.make_model``); None: the method's own.
     """
     method.configure(pairs)
     used = method.checked_pairs(pairs)
     config = method.train_config
     with torch.device("meta"):
-        model = method.make_model(method.model_config)
+        model = method.make_model(method.model_config, sized_for)
     cache = {} if cache is None else cache
     total = 0
     for stage in method.training_stages(used):
@@ -124,7 +129,15 @@ def training_flops(
             stage.prepare(model)
         sizes = group_sizes(stage.pairs, config.batch_size, config.batching)
         key = repr(
-            (method.name, method.model_config, method.options, config.objective, stage.name, sizes)
+            (
+                method.name,
+                method.model_config,
+                sized_for,
+                method.options,
+                config.objective,
+                stage.name,
+                sizes,
+            )
         )
         if key not in cache:
             cache[key] = step_flops(model, sizes, config.objective)

@@ -166,8 +166,17 @@ class FlowBindMethod(Method):
             raise ValueError(f"{self.name} options {unknown} are unknown; known: {known}")
         return dataclasses.asdict(self.options_class(**options))
 
-    def make_model(self, config: FlowBindConfig) -> nn.Module:
-        """A new model of this method at the sizes of ``config``."""
+    def make_model(
+        self, config: FlowBindConfig, sized_for: FlowBindConfig | None = None
+    ) -> nn.Module:
+        """A new model of this method at the sizes of ``config``.
+
+        ``sized_for``: the config whose FlowBind parameter count sizes the networks of a
+        method matched to that budget (the baselines); None is ``config`` itself. FlowBind
+        takes every size from ``config`` and ignores it. Counting costs against the number of
+        modalities builds a model of K modalities sized for the three-modality config, so
+        each network keeps its width and the recipe's own growth shows.
+        """
         return self.model_class(config)
 
     def usable_pairs(self, pairs: Sequence[PairTable]) -> list[PairTable]:
