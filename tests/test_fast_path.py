@@ -254,6 +254,7 @@ def within_seed_noise(a: np.ndarray, b: np.ndarray, z: float = 4.0) -> np.ndarra
     return compare(a, b, z)["within"]
 
 
+@pytest.mark.slow  # twelve 200-step runs: about 1.5-3 minutes on 2 cores
 def test_fast_loss_curve_matches_the_plain_one_within_seed_noise(tmp_path):
     seeds = range(4)
     plain = curves(tmp_path, False, seeds)
@@ -267,6 +268,7 @@ def test_fast_loss_curve_matches_the_plain_one_within_seed_noise(tmp_path):
     assert within_seed_noise(plain, other).mean() < 0.5, (plain.mean(0), other.mean(0))
 
 
+@pytest.mark.slow  # inductor compiles the objective: about a minute on 2 cores
 def test_compiled_objective_trains_like_the_eager_one(tmp_path):
     """torch.compile (inductor on the CPU) of the objective: same loss curve up to float error,
     and a checkpoint of a compiled run resumes eagerly (compile does not change the maths)."""
