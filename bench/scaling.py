@@ -15,6 +15,9 @@ Beside the counts, ``step_seconds`` times real training steps (loss, backward, A
 models on random latents, on this machine: ``python -m bench.scaling`` writes both, measured
 times for 3 and 4 modalities, to results/cost_scaling.csv.
 
+``python -m perf.scaling`` is the other assumption about a joint model, at the paper's sizes:
+OmniFlow's width grows in proportion to K, so each modality keeps its share of it.
+
 The modalities are the embedded world's four (text, image, audio, points) and then stand-ins
 ``m5``, ``m6``, ...; the pair tables are the three of the default benchmark and, as in the
 paper, one more per added modality, paired with images only and sized like the image-audio

@@ -10,6 +10,8 @@ modality. The joint model is the OmniFlow-style recipe (baselines/omniflow.py): 
 all modalities' concatenated latents, sized to FlowBind's parameter count at M = 3 as in the main
 tables, whose hidden width then grows in proportion to M so that each modality keeps its share
 of the width; that is this script's assumption about how a joint model is scaled up.
+``python -m bench.scaling`` makes the other assumption, for every method of a workflow config:
+each network keeps its three-modality width, and the recipe's own growth shows.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 from baselines.omniflow import OmniFlowModel, _joint_drift
 from bench.config import resolve_config
 from bench.flops import step_flops
+from bench.scaling import parameters
 from flowbind import FlowBind, FlowBindConfig
 from flowbind.objective import ObjectiveConfig
 
@@ -32,10 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def groups(modalities: tuple[str, ...], batch: int) -> list[tuple[tuple[str, str], int]]:
     pairs = list(itertools.combinations(modalities, 2))
     return [(p, max(1, batch // len(pairs))) for p in pairs]
-
-
-def parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def rows(config: dict, max_modalities: int, batch: int, draws: int = 8) -> list[dict[str, object]]:
