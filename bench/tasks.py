@@ -2,13 +2,17 @@
 
 One-to-one tasks are scored on the test split of their pair type; one-to-many and many-to-one
 tasks on the test triplets (the paper scores them on AudioCaps triplets).
+
+``POINT_TASKS`` are the fourth modality's (the paper's Appendix J): I->P and P->I on the one pair
+type that is trained, the never-paired T->P, P->T, A->P and P->A, and (T+I)->P. They are kept
+apart from ``TASKS`` and its families, which are the paper's main tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SHORT = {"text": "T", "image": "I", "audio": "A"}
+SHORT = {"text": "T", "image": "I", "audio": "A", "points": "P"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,22 @@ TASKS: dict[str, Task] = {
         _task("ia", "t", "test_triplet"),
     )
 }
+
+
+POINT_TASKS: dict[str, Task] = {
+    t.key: t
+    for t in (
+        _task("i", "p", "test_ip"),
+        _task("p", "i", "test_ip"),
+        _task("t", "p", "test_tp"),
+        _task("p", "t", "test_tp"),
+        _task("a", "p", "test_ap"),
+        _task("p", "a", "test_ap"),
+        _task("ti", "p", "test_tip"),
+    )
+}
+# The translations between modalities never paired in training: they go through the anchor.
+UNSEEN_POINT_TASKS = ("t2p", "p2t", "a2p", "p2a")
 
 
 def _family(task: Task) -> str:

@@ -499,3 +499,18 @@ def test_missing_manifest_or_split_is_explained(copy, tmp_path):
         load_split(tmp_path / "nowhere", "test_ti")
     with pytest.raises(DatasetError, match="no split 'test_xx'"):
         load_split(copy, "test_xx")
+
+
+def test_every_point_cloud_task_has_a_test_split_with_its_views_and_none_is_trained_unseen():
+    from bench.tasks import FAMILIES, POINT_TASKS, TASKS, UNSEEN_POINT_TASKS
+
+    names = [t.name for t in POINT_TASKS.values()]
+    assert names == ["I->P", "P->I", "T->P", "P->T", "A->P", "P->A", "(T+I)->P"]
+    for task in POINT_TASKS.values():
+        assert set(task.modalities) <= set(POINT_SPLITS[task.split]), task
+    trained = [set(m) for s, m in POINT_SPLITS.items() if s.startswith("train")]
+    trained += [set(m) for s, m in SPLIT_MODALITIES.items() if s.startswith("train")]
+    for key in UNSEEN_POINT_TASKS:
+        assert not any(set(POINT_TASKS[key].modalities) <= t for t in trained), key
+    main_tables = {k for keys in FAMILIES.values() for k in keys} | set(TASKS)
+    assert not set(POINT_TASKS) & main_tables
