@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from bench.embedded.build import PAIR_SPLITS, ia_subset, nested_subset
-from bench.embedded.prepare import load_codec
+from bench.embedded.prepare import load_codec, views
 from bench.embedded.storage import load_split
 from flowbind.data import PairTable
 from flowbind.files import read_npz
 
 
 def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
-    """Encode every view of ``split`` of a prepared embedded benchmark folder with its codec."""
+    """Encode every view of ``split`` of a prepared embedded benchmark folder with its codec
+    (the point-cloud splits' with the point-cloud codec)."""
     data = load_split(Path(root) / "data", split)
-    view = {"text": data.captions, "image": data.image, "audio": data.audio}
+    view = views(data)
     out = {"ids": np.array(data.ids)}
     for modality in data.modalities:
         out[modality] = load_codec(root, modality).encode(view[modality]).numpy()

@@ -28,6 +28,7 @@ from bench.embedded.prepare import (
     prepare,
 )
 from bench.embedded.world import BY_NAME, attributes_shown_by
+from bench.latents import encode_split
 from flowbind.checkpoint import CheckpointError
 
 pytestmark = pytest.mark.slow
@@ -113,6 +114,9 @@ def test_the_fourth_modality_is_added_beside_the_three_and_read_back_by_name(tin
     real = load_split(root / "data", "test_ip")
     same = nets.image_points("image", real.image) @ nets.image_points("points", real.points).T
     assert same.diagonal().mean() > same.mean()  # a scene's own cloud is nearer than the others
+    latents = encode_split(root, "test_tip")
+    assert sorted(latents) == ["ids", "image", "points", "text"]
+    assert latents["points"].shape == (len(real), 64)
 
 
 def test_networks_load_by_name_and_refuse_other_versions(tiny, tmp_path):
