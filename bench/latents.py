@@ -5,6 +5,7 @@ results/latents/<split>.npz     one (N, D) float32 array per modality of the spl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +37,14 @@ def read_latents(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def training_data(
-    latent_dir: str | Path, ia_fraction: float = 1.0, seed: int = 0, data_fraction: float = 1.0
+    latent_dir: str | Path,
+    ia_fraction: float = 1.0,
+    seed: int = 0,
+    data_fraction: float = 1.0,
+    pair_splits: Mapping[str, tuple[str, ...]] = PAIR_SPLITS,
 ) -> tuple[dict[str, np.ndarray], list[PairTable]]:
-    """Per-modality latent stores and pair tables from the three training pair splits.
+    """Per-modality latent stores and pair tables from the training pair splits (the three of
+    the paper by default; with the fourth modality, ``{**PAIR_SPLITS, **POINT_PAIR_SPLITS}``).
 
     Args:
         latent_dir: folder with train_ti.npz, train_ta.npz and train_ia.npz.
@@ -47,10 +53,12 @@ def training_data(
         seed: the seed of the nested subsets.
         data_fraction: fraction of every pair table kept (nested across fractions, one
             permutation per table), applied before ``ia_fraction``.
+        pair_splits: split name -> its modalities, in table order (a table's subsets depend on
+            its place, so tables added after the three leave theirs as they were).
     """
     parts: dict[str, list[np.ndarray]] = {}
     pairs = []
-    for index, (split, modalities) in enumerate(PAIR_SPLITS.items()):
+    for index, (split, modalities) in enumerate(pair_splits.items()):
         z = read_latents(Path(latent_dir) / f"{split}.npz")
         rows = np.arange(len(z["ids"]))
         if data_fraction != 1.0:

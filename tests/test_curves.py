@@ -55,6 +55,24 @@ def test_a_data_fraction_keeps_that_share_of_every_pair_table(tmp_path):
         training_data(tmp_path, data_fraction=0.01)
 
 
+def test_the_image_point_cloud_table_is_added_after_the_three_and_changes_none(tmp_path):
+    from bench.embedded.build import PAIR_SPLITS, POINT_PAIR_SPLITS
+
+    write_pairs(tmp_path)
+    rng = np.random.default_rng(1)
+    arrays = {m: rng.standard_normal((30, 3)).astype(np.float32) for m in ("image", "points")}
+    write_npz(tmp_path / "train_ip.npz", {"ids": np.array([f"ip{i}" for i in range(30)]), **arrays})
+    three_latents, three = training_data(tmp_path, data_fraction=0.5)
+    latents, four = training_data(
+        tmp_path, data_fraction=0.5, pair_splits={**PAIR_SPLITS, **POINT_PAIR_SPLITS}
+    )
+    assert [p.modalities for p in four] == [p.modalities for p in three] + [("image", "points")]
+    for a, b in zip(three, four, strict=False):  # the same rows of the three tables
+        np.testing.assert_array_equal(a.index, b.index)
+    assert len(four[-1]) == 15 and len(latents["points"]) == 15
+    np.testing.assert_array_equal(latents["audio"], three_latents["audio"])
+
+
 def test_curve_variants_change_only_their_setting_and_the_main_runs_settings_stay():
     config = resolve_config([], {})
     main = run_settings(config, "flowbind")

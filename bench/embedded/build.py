@@ -59,6 +59,8 @@ POINT_SPLITS: dict[str, tuple[str, ...]] = {
     "evaluator_points_val": ("image", "points"),
 }
 ALL_SPLITS = {**SPLIT_MODALITIES, **POINT_SPLITS}
+# The fourth modality's one training pair table (bench.latents.training_data's pair_splits).
+POINT_PAIR_SPLITS = {"train_ip": ("image", "points")}
 PAIR_SPLITS = {
     "train_ti": ("text", "image"),
     "train_ta": ("text", "audio"),
