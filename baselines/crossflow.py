@@ -126,6 +126,19 @@ def crossflow_parameters(config: FlowBindConfig, n_flows: int, width: int) -> in
     return n_flows * (drift + encoder)
 
 
+def ordered_pairs(groups: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
+    """Every ordered pair of modalities inside a group, sorted: one flow each."""
+    return sorted({(a, b) for g in groups for a, b in itertools.permutations(g, 2)})
+
+
+def crossflow_width(config: FlowBindConfig, n_flows: int) -> int:
+    """The width at which ``n_flows`` flows together come nearest FlowBind's count at
+    ``config``."""
+    return width_for_budget(
+        lambda w: crossflow_parameters(config, n_flows, w), flowbind_parameters(config)
+    )
+
+
 class CrossFlowModel(nn.Module):
     """Variational encoders and guided velocity networks, one per ordered pair of a pair group.
 
@@ -146,16 +159,14 @@ class CrossFlowModel(nn.Module):
         width: int | None = None,
     ) -> None:
         super().__init__()
-        pairs = sorted({(a, b) for g in groups for a, b in itertools.permutations(g, 2)})
+        pairs = ordered_pairs(groups)
         if not pairs:
             raise ValueError(f"crossflow needs at least one pair group, got {list(groups)}")
         unknown = sorted({m for p in pairs for m in p} - set(config.modalities))
         if unknown:
             raise ValueError(f"groups use {unknown}, not among the modalities {config.modalities}")
         if width is None:
-            width = width_for_budget(
-                lambda w: crossflow_parameters(config, len(pairs), w), flowbind_parameters(config)
-            )
+            width = crossflow_width(config, len(pairs))
         self.config, self.options, self.width = config, options, width
         self.encoders = nn.ModuleDict(
             {flow_key(*p): VariationalEncoder(config.latent_dim, width) for p in pairs}
@@ -319,12 +330,8 @@ class CrossFlowMethod(FlowBindMethod):
         width = None
         if sized_for is not None:  # the width of the flows of the pairs among its modalities
             known = set(sized_for.modalities)
-            flows = len(
-                {p for g in self.groups() if set(g) <= known for p in itertools.permutations(g, 2)}
-            )
-            width = width_for_budget(
-                lambda w: crossflow_parameters(sized_for, flows, w), flowbind_parameters(sized_for)
-            )
+            flows = ordered_pairs([g for g in self.groups() if set(g) <= known])
+            width = crossflow_width(sized_for, len(flows))
         return CrossFlowModel(config, CrossFlowOptions(**recipe), self.groups(), width)
 
     def configure(self, pairs: Sequence[PairTable]) -> None:
