@@ -59,8 +59,8 @@ POINT_SPLITS: dict[str, tuple[str, ...]] = {
     "evaluator_points_val": ("image", "points"),
 }
 ALL_SPLITS = {**SPLIT_MODALITIES, **POINT_SPLITS}
-# The fourth modality's one training pair table (bench.latents.training_data's pair_splits).
-POINT_PAIR_SPLITS = {"train_ip": ("image", "points")}
+# The fourth modality's training pair tables (bench.latents.training_data's pair_splits).
+POINT_PAIR_SPLITS = {s: m for s, m in POINT_SPLITS.items() if s.startswith("train_")}
 PAIR_SPLITS = {
     "train_ti": ("text", "image"),
     "train_ta": ("text", "audio"),

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bench.embedded.captions import max_caption_words, vocabulary
-from bench.embedded.catalog import CODEC_MODALITIES
+from bench.embedded.catalog import CODEC_MODALITIES, POINT_CODEC_MODALITIES
 from bench.embedded.nets import (
     Frozen,
     batched,
@@ -409,4 +409,4 @@ class PointCodec(Codec):
 
 CODECS = dict(zip(CODEC_MODALITIES, (ImageCodec, AudioCodec, TextCodec), strict=True))
 # Every codec, the fourth modality's included: the three above are the default benchmark's.
-ALL_CODECS = {**CODECS, "points": PointCodec}
+ALL_CODECS = {**CODECS, **dict(zip(POINT_CODEC_MODALITIES, (PointCodec,), strict=True))}

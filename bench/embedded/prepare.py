@@ -32,6 +32,7 @@ from bench.embedded.catalog import (
     ALL_CONTRASTIVE_PAIRS,
     ALL_EVALUATORS,
     CONTRASTIVE_PAIRS,
+    POINT_CODEC_MODALITIES,
     POINT_CONTRASTIVE_PAIRS,
     POINT_EVALUATORS,
     TRAINED_EVALUATORS,
@@ -388,7 +389,7 @@ def prepare(
     timer = Timer()
     start = time.perf_counter()
     timer.run("data", prepare_data, out, size, seed, progress, points)
-    for modality in (*CODECS, *(ALL_CODECS.keys() - CODECS.keys() if points else ())):
+    for modality in (*CODECS, *(POINT_CODEC_MODALITIES if points else ())):
         timer.run(f"{modality}_codec", train_codec, out, modality, size, seed, latent_dim, progress)
     for name in (*TRAINED_EVALUATORS, *(POINT_EVALUATORS if points else ())):
         timer.run(f"{name}_evaluator", train_evaluator, out, name, size, seed, progress)
