@@ -9,7 +9,7 @@ from its operands' shapes: nothing is typed in, and nothing is computed. Element
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -101,6 +101,23 @@ def group_sizes(
     return [(modalities, rows) for modalities, rows in sizes if rows > 0]
 
 
+def walk_stages(
+    method: Any, pairs: Sequence[PairTable], sized_for: Any = None, device: str = "meta"
+) -> Iterator[tuple[nn.Module, Any, list[tuple[tuple[str, ...], int]]]]:
+    """Build ``method``'s model for ``pairs`` on ``device`` and walk its training stages as
+    ``fit`` would: yields (model, stage, the stage's pair groups), each stage's ``prepare``
+    applied first. ``sized_for`` goes to ``Method.make_model``."""
+    method.configure(pairs)
+    used = method.checked_pairs(pairs)
+    config = method.train_config
+    with torch.device(device):
+        model = method.make_model(method.model_config, sized_for)
+    for stage in method.training_stages(used):
+        if stage.prepare is not None:
+            stage.prepare(model)
+        yield model, stage, group_sizes(stage.pairs, config.batch_size, config.batching)
+
+
 def training_flops(
     method: Any,
     pairs: Sequence[PairTable],
@@ -117,17 +134,10 @@ def training_flops(
         sized_for: the config whose parameter budget sizes a matched method's networks
             (``Method.make_model``); None: the method's own.
     """
-    method.configure(pairs)
-    used = method.checked_pairs(pairs)
     config = method.train_config
-    with torch.device("meta"):
-        model = method.make_model(method.model_config, sized_for)
     cache = {} if cache is None else cache
     total = 0
-    for stage in method.training_stages(used):
-        if stage.prepare is not None:
-            stage.prepare(model)
-        sizes = group_sizes(stage.pairs, config.batch_size, config.batching)
+    for model, stage, sizes in walk_stages(method, pairs, sized_for):
         key = repr(
             (
                 method.name,

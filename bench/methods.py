@@ -17,7 +17,7 @@ a generation job and no training job, and a task they have no call for is a blan
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,12 @@ OFFICIAL: dict[str, str] = {
 def is_official(name: str) -> bool:
     """Whether ``name`` is a released baseline model run through its adapter."""
     return name in OFFICIAL
+
+
+def trained_from_scratch(methods: Sequence[str]) -> list[str]:
+    """The methods of ``methods``, in order, that train from initial weights: neither released
+    baseline models nor methods whose fit loads released weights (they have budget curves)."""
+    return [m for m in methods if not is_official(m) and m not in LOADED]
 
 
 def build_adapter(name: str, options: Mapping[str, Any], fixed_size: bool = True) -> Any:

@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from bench.flops import group_sizes, sized_pairs, training_flops
+from bench.flops import sized_pairs, training_flops, walk_stages
 
 WORLD = ("text", "image", "audio", "points")
 DEFAULT_COUNTS = (3, 4, 5, 6, 8, 10)
@@ -67,18 +67,11 @@ def step_seconds(
 ) -> float:
     """Wall-clock seconds of one training step (loss, backward, Adam) on random latents, on
     this machine's CPU, averaged over the recipe's stages by their steps."""
-    method.configure(pairs)
-    used = method.checked_pairs(pairs)
     config = method.train_config
-    torch.manual_seed(0)
-    model = method.make_model(method.model_config, sized_for)
     dim = method.model_config.latent_dim
-    seconds = 0.0
-    stages = method.training_stages(used)
-    for stage in stages:
-        if stage.prepare is not None:
-            stage.prepare(model)
-        sizes = group_sizes(stage.pairs, config.batch_size, config.batching)
+    seconds, steps = 0.0, 0
+    torch.manual_seed(0)  # the model's initial weights
+    for model, stage, sizes in walk_stages(method, pairs, sized_for, device="cpu"):
         groups = [{m: torch.randn(rows, dim) for m in mods} for mods, rows in sizes]
         optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], 1e-4)
         for i in range(warmup + repeats):
@@ -89,7 +82,8 @@ def step_seconds(
             loss.backward()
             optimizer.step()
         seconds += stage.steps * (time.perf_counter() - start) / repeats
-    return seconds / sum(stage.steps for stage in stages)
+        steps += stage.steps
+    return seconds / steps
 
 
 def cost_rows(
@@ -183,6 +177,7 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.config import resolve_config
     from bench.embedded.build import SIZES
+    from bench.methods import trained_from_scratch
     from bench.train_run import run_settings
 
     parser = argparse.ArgumentParser(
@@ -198,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = resolve_config(args.configfile)
     if config["benchmark"] != "embedded":
         parser.error("the cost table sizes its pair tables from the embedded benchmark's")
-    methods = [m for m in config["methods"] if m in _trained(config)]
+    methods = trained_from_scratch(config["methods"])
     settings = {m: run_settings(config, m) for m in methods}
     size = SIZES[config["size"]]
     base = {"text-image": size.train_ti, "text-audio": size.train_ta, "image-audio": size.train_ia}
@@ -206,12 +201,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_table(rows, args.out)
     print(f"wrote {args.out}")
     return 0
-
-
-def _trained(config: Mapping[str, Any]) -> list[str]:
-    from bench.methods import LOADED, is_official
-
-    return [m for m in config["methods"] if not is_official(m) and m not in LOADED]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from bench.tables import METRIC_TABLES, table_tasks
 from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
 from bench.tasks import FAMILIES, TASKS
 from bench.config import dry_run
-from bench.methods import LOADED, is_official, unavailable_official
+from bench.methods import is_official, trained_from_scratch, unavailable_official
 from bench.train_run import (
     continues_main,
     curve_seeds,
@@ -105,7 +105,7 @@ VARIANCES = {f"variance-{v:g}": v for v in config["ablations"]["anchor_variance"
 CURVE_STEPS = sorted(config["curves"]["steps"])
 CURVE_DATA = sorted(config["curves"]["data_percent"])
 # The methods with budget and data curves: those that train (not released weights).
-CURVED = [m for m in TRAINED if m not in LOADED]
+CURVED = trained_from_scratch(config["methods"])
 # Budgets taken from the longest budget run's snapshots instead of trained (snapshot_steps),
 # one set for every one-stage method.
 SNAPSHOTS = {m: snapshot_steps(config, m) for m in CURVED}
