@@ -48,9 +48,10 @@ class EmbeddedBenchmark:
         return EmbeddedBackbones(self.root)
 
     def test_split(self, name: str) -> Any:
+        from bench.embedded.build import data_folder
         from bench.embedded.storage import load_split
 
-        return load_split(self.root / "data", name)
+        return load_split(data_folder(self.root, name), name)
 
     def figure_labels(self, split: Any) -> tuple[str, list[str], tuple[int, int], list[str]]:
         """(attribute, a value per item to colour by, two items to interpolate, their names)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.embedded.build import PAIR_SPLITS, ia_subset, nested_subset
+from bench.embedded.build import PAIR_SPLITS, data_folder, ia_subset, nested_subset
 from bench.embedded.prepare import load_codec, views
 from bench.embedded.storage import load_split
 from flowbind.data import PairTable
@@ -20,7 +20,7 @@ from flowbind.files import read_npz
 def encode_split(root: str | Path, split: str) -> dict[str, np.ndarray]:
     """Encode every view of ``split`` of a prepared embedded benchmark folder with its codec
     (the point-cloud splits' with the point-cloud codec)."""
-    data = load_split(Path(root) / "data", split)
+    data = load_split(data_folder(root, split), split)
     view = views(data)
     out = {"ids": np.array(data.ids)}
     for modality in data.modalities:

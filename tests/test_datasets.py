@@ -119,18 +119,19 @@ def test_splits_are_disjoint_and_pairs_have_no_third_view(small):
 
 @pytest.fixture(scope="module")
 def with_points(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("world") / "points"
+    root = tmp_path_factory.mktemp("world") / "data_points"
     build_dataset(root, SMALL, seed=3, progress=False, points=True)
     return root
 
 
-def test_the_point_cloud_splits_leave_every_other_file_as_it_was(small, with_points):
-    before, after = digest(small), digest(with_points)
-    assert {k: v for k, v in after.items() if k in before and k != "dataset.json"} == {
-        k: v for k, v in before.items() if k != "dataset.json"
-    }
-    added = {Path(k).parts[0] for k in after.keys() - before.keys()}
-    assert added == set(POINT_SPLITS)
+def test_the_point_cloud_splits_have_a_folder_of_their_own(small, with_points, tmp_path):
+    """The point-cloud splits are built into data_points/ beside data/, which stays file for file
+    what it is without them (prepare_data with and without the fourth modality)."""
+    from bench.embedded.build import data_folder
+    from bench.embedded.prepare import prepare_data
+
+    assert {Path(k).parts[0] for k in digest(with_points)} == {*POINT_SPLITS, "dataset.json"}
+    assert not set(POINT_SPLITS) & {Path(k).parts[0] for k in digest(small)}
     for name, modalities in POINT_SPLITS.items():
         split = load_split(with_points, name)
         assert split.modalities == modalities
@@ -138,6 +139,21 @@ def test_the_point_cloud_splits_leave_every_other_file_as_it_was(small, with_poi
         assert (split.image is None) == ("image" not in modalities)
         assert (split.audio is None) == ("audio" not in modalities)
         assert (split.references is None) == ("text" not in modalities)
+        assert data_folder("root", name) == Path("root/data_points")
+    assert data_folder("root", "train_ti") == Path("root/data")
+    with pytest.raises(ValueError, match="unknown split 'train_xy'"):
+        data_folder("root", "train_xy")
+    small_size = {"tiny": SMALL}
+    with pytest.MonkeyPatch.context() as patch:  # prepare_data takes a size by name
+        patch.setattr("bench.embedded.prepare.SIZES", small_size)
+        patch.setattr("bench.embedded.build.SIZES", small_size)
+        prepare_data(tmp_path / "three", "tiny", 3, progress=False)
+        prepare_data(tmp_path / "four", "tiny", 3, progress=False, points=True)
+    assert digest(tmp_path / "three" / "data") == digest(tmp_path / "four" / "data")
+    assert digest(tmp_path / "four" / "data_points") == digest(with_points) | {
+        "dataset.json": digest(tmp_path / "four" / "data_points")["dataset.json"]
+    }
+    assert not (tmp_path / "three" / "data_points").exists()
     cloud = load_split(with_points, "train_ip").points
     assert cloud.shape == (SMALL.train_ia, N_POINTS, 3) and cloud.dtype == np.float32
     assert np.abs(cloud).max() < 1.2  # the scene stays in about [-1, 1]^3

@@ -97,7 +97,7 @@ def test_tiny_profile_floors(tiny):
 
 def test_the_fourth_modality_is_added_beside_the_three_and_read_back_by_name(tiny):
     root, q = tiny
-    split = load_split(root / "data", "test_tp")
+    split = load_split(root / "data_points", "test_tp")
     codec = load_codec(root, "points")
     assert codec.decode(codec.encode(split.points[:4])).shape == (4, 256, 3)
     assert tuple(load_evaluator(root, "points").predict(split.points)) == ("kind", "size", "count")
@@ -111,7 +111,7 @@ def test_the_fourth_modality_is_added_beside_the_three_and_read_back_by_name(tin
     assert "point-cloud codec round trip" in format_quality(q)
     nets = EmbeddedBackbones(root)
     assert nets.fpd_features(split.points).shape == (len(split), 64)
-    real = load_split(root / "data", "test_ip")
+    real = load_split(root / "data_points", "test_ip")
     same = nets.image_points("image", real.image) @ nets.image_points("points", real.points).T
     assert same.diagonal().mean() > same.mean()  # a scene's own cloud is nearer than the others
     latents = encode_split(root, "test_tip")

@@ -10,10 +10,12 @@ Every split draws from its own random stream (seed and split name), and each vie
 from its own child stream, so resizing one split changes no other split and rendering one view
 changes no other view.
 
-The point-cloud modality (``points=True``) adds splits of its own and changes none of the
-others: image-point-cloud training pairs sized like the image-audio ones (the paper pairs point
-clouds with images only), a test set per pair with a point cloud (image, and the unseen text and
-audio), one with text, image and point cloud for (T+I)->P, and codec and evaluator splits.
+The point-cloud modality has splits of its own, in a data folder of their own beside the
+three-modality one (``build_dataset(..., points=True)``; ``data_folder`` says which folder holds
+a split), so adding it changes no other file: image-point-cloud training pairs sized like the
+image-audio ones (the paper pairs point clouds with images only), a test set per pair with a
+point cloud (image, and the unseen text and audio), one with text, image and point cloud for
+(T+I)->P, and codec and evaluator splits.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ POINT_SPLITS: dict[str, tuple[str, ...]] = {
     "evaluator_points_val": ("image", "points"),
 }
 ALL_SPLITS = {**SPLIT_MODALITIES, **POINT_SPLITS}
+# The data folders of a prepared benchmark: <root>/data (the three modalities) and, beside it,
+# <root>/data_points (the point-cloud splits).
+DATA, POINT_DATA = "data", "data_points"
 # The fourth modality's training pair tables (bench.latents.training_data's pair_splits).
 POINT_PAIR_SPLITS = {s: m for s, m in POINT_SPLITS.items() if s.startswith("train_")}
 PAIR_SPLITS = {
@@ -85,8 +90,21 @@ class DataSize:
     train_ip: int = 0
 
     def split_sizes(self, points: bool = False) -> dict[str, int]:
-        """Split name -> scenes; with ``points``, the point-cloud splits too."""
-        sizes = {
+        """Split name -> scenes of the three-modality splits, or with ``points`` of the
+        point-cloud splits (a data folder of their own)."""
+        if points:
+            return {
+                "train_ip": self.train_ip or self.train_ia,
+                "test_ip": self.test,
+                "test_tp": self.test,
+                "test_ap": self.test,
+                "test_tip": self.test,
+                "codec_points": self.codec,
+                "codec_points_val": self.codec_val,
+                "evaluator_points": self.evaluator,
+                "evaluator_points_val": self.evaluator_val,
+            }
+        return {
             "train_ti": self.train_ti,
             "train_ta": self.train_ta,
             "train_ia": self.train_ia,
@@ -99,19 +117,6 @@ class DataSize:
             "evaluator": self.evaluator,
             "evaluator_val": self.evaluator_val,
         }
-        if points:
-            sizes |= {
-                "train_ip": self.train_ip or self.train_ia,
-                "test_ip": self.test,
-                "test_tp": self.test,
-                "test_ap": self.test,
-                "test_tip": self.test,
-                "codec_points": self.codec,
-                "codec_points_val": self.codec_val,
-                "evaluator_points": self.evaluator,
-                "evaluator_points_val": self.evaluator_val,
-            }
-        return sizes
 
 
 SIZES = {
@@ -156,6 +161,14 @@ def generate_split(name: str, n: int, seed: int) -> Split:
     return split
 
 
+def data_folder(root: str | Path, split: str) -> Path:
+    """The data folder of a prepared benchmark ``root`` that holds ``split``: ``root/data``,
+    or ``root/data_points`` for a point-cloud split."""
+    if split not in ALL_SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {sorted(ALL_SPLITS)}")
+    return Path(root) / (POINT_DATA if split in POINT_SPLITS else DATA)
+
+
 def resolve_size(size: str | DataSize) -> DataSize:
     if isinstance(size, DataSize):
         return size
@@ -174,8 +187,8 @@ def build_dataset(
     """Generate every split, write it under ``root`` (atomically) and return it in memory.
 
     dataset.json pins each split's SHA256SUMS by its sha256, so ``load_split`` can tell any
-    file changed after the build. ``points`` adds the point-cloud splits; every other split is
-    the same file for file.
+    file changed after the build. ``points``: the point-cloud splits instead of the three
+    modalities' (each split is the same file for file whichever folder it is built with).
     """
     size_name = size if isinstance(size, str) else "custom"
     sizes = resolve_size(size).split_sizes(points)

@@ -10,9 +10,9 @@ Writes under ``--out``:
     evaluators/<name>/      image, audio classifiers; text_image, text_audio, audio_image pairs
     quality.json            evaluator accuracies, codec round-trip accuracies, retrieval, timings
 
-With ``--points`` (the fourth modality) the data gain the point-cloud splits, codecs/points the
-point-cloud codec, evaluators/ the ``points`` classifier and the ``image_points`` pair, and
-quality.json a ``points`` entry.
+With ``--points`` (the fourth modality) data_points/ holds the point-cloud splits (data/ stays
+as it is without them), codecs/points the point-cloud codec, evaluators/ the ``points``
+classifier and the ``image_points`` pair, and quality.json a ``points`` entry.
 
 Everything is trained from ``--seed`` and is deterministic on a given machine and thread count.
 """
@@ -27,7 +27,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.embedded.build import DATA_VERSION, SIZES, build_dataset
+from bench.embedded.build import (
+    DATA,
+    DATA_VERSION,
+    POINT_DATA,
+    POINT_SPLITS,
+    SIZES,
+    SPLIT_MODALITIES,
+    build_dataset,
+    data_folder,
+)
 from bench.embedded.catalog import (
     ALL_CONTRASTIVE_PAIRS,
     ALL_EVALUATORS,
@@ -219,26 +228,36 @@ def codec_roundtrip(root: Path, split: Split) -> dict[str, Any]:
 # -- the whole preparation -----------------------------------------------------------------
 
 
-def prepare_data(
-    out: str | Path, size: str, seed: int, progress: bool = True, points: bool = False
+def ensure_data(
+    folder: str | Path, size: str, seed: int, progress: bool = True, points: bool = False
 ) -> None:
-    """Build the data unless ``out/data`` already holds this size, seed and data version (and
-    the point-cloud splits when ``points``), with every file as the build wrote it (a damaged
-    folder is rebuilt)."""
-    folder = Path(out) / "data"
+    """Build one data folder (the three modalities' splits, or with ``points`` the point-cloud
+    splits) unless it already holds this size, seed and data version, with every file as the
+    build wrote it (a damaged folder is rebuilt)."""
+    folder = Path(folder)
     try:
         manifest = read_manifest(folder)
     except DatasetError:
         manifest = {}
     found = (manifest.get("size"), manifest.get("seed"), manifest.get("version"))
-    has_points = "train_ip" in manifest.get("splits", {})
-    if found == (size, seed, DATA_VERSION) and has_points == points:
+    expected = set(POINT_SPLITS if points else SPLIT_MODALITIES)
+    if found == (size, seed, DATA_VERSION) and set(manifest.get("splits", {})) == expected:
         try:
             verify_dataset(folder)
             return
         except DatasetError as err:
             print(f"rebuilding {folder}: {err}")
     build_dataset(folder, size, seed, progress, points)
+
+
+def prepare_data(
+    out: str | Path, size: str, seed: int, progress: bool = True, points: bool = False
+) -> None:
+    """The data folders of ``out``: ``out/data`` and, with ``points``, ``out/data_points``
+    (``ensure_data`` each)."""
+    ensure_data(Path(out) / DATA, size, seed, progress)
+    if points:
+        ensure_data(Path(out) / POINT_DATA, size, seed, progress, points=True)
 
 
 def train_codec(
@@ -249,10 +268,11 @@ def train_codec(
     latent_dim: int = DEFAULT_LATENT_DIM,
     progress: bool = True,
 ) -> Path:
-    """Train the codec of ``modality`` on the codec split of ``out/data`` (the point-cloud
-    codec on codec_points); returns its folder."""
+    """Train the codec of ``modality`` on the codec split of ``out`` (the point-cloud codec on
+    codec_points); returns its folder."""
     out, budget = Path(out), BUDGETS[size]
-    split = load_split(out / "data", "codec_points" if modality == "points" else "codec")
+    name = "codec_points" if modality == "points" else "codec"
+    split = load_split(data_folder(out, name), name)
     view = views(split)
     steps = getattr(budget, f"{modality}_codec")
     if modality == "audio":
@@ -267,10 +287,11 @@ def train_codec(
 def train_evaluator(
     out: str | Path, name: str, size: str = "default", seed: int = 0, progress: bool = True
 ) -> Path:
-    """Train evaluator ``name`` on the evaluator split of ``out/data`` (the point-cloud ones on
+    """Train evaluator ``name`` on the evaluator split of ``out`` (the point-cloud ones on
     evaluator_points); returns its folder."""
     out, budget = Path(out), BUDGETS[size]
-    ev = load_split(out / "data", "evaluator_points" if name in POINT_EVALUATORS else "evaluator")
+    split = "evaluator_points" if name in POINT_EVALUATORS else "evaluator"
+    ev = load_split(data_folder(out, split), split)
     view = views(ev)
     if name == "image":
         net = ImageEvaluator.train_on(
@@ -304,8 +325,8 @@ def point_quality(out: str | Path) -> dict[str, Any]:
         load_codec(out, "points"),
         load_evaluator(out, "points"),
         [load_evaluator(out, n) for n in POINT_CONTRASTIVE_PAIRS],
-        load_split(out / "data", "codec_points_val"),
-        load_split(out / "data", "evaluator_points_val"),
+        load_split(out / POINT_DATA, "codec_points_val"),
+        load_split(out / POINT_DATA, "evaluator_points_val"),
     )
 
 
@@ -343,7 +364,7 @@ def measure_quality(
     """Measure the trained codecs and evaluators on held-out splits (with ``points``, the
     point-cloud ones too); writes quality.json."""
     out = Path(out)
-    data = out / "data"
+    data = out / DATA
     held_out = load_split(data, "evaluator_val")
     quality = {
         "size": size,
