@@ -22,7 +22,9 @@ also deterministic. Tasks the recipe has no natural way for:
 - many-to-one: the start points of the sources' flows into the target are averaged, and the ODE
   follows the mean of those flows' guided velocities;
 - a pair without training data (image->audio without image-audio pairs) goes source -> ``via``
-  -> target.
+  -> target, or, where ``via`` has no flow from the source or none into the target, through the
+  first other modality that has both (text -> point cloud through image, the one modality
+  point clouds are paired with).
 
 Departures from the original: MLPs on fixed latents instead of a text transformer and a DiT/DiMR;
 no contrastive loss on the encoder; guidance swaps start points (the public code shifts targets
@@ -231,16 +233,18 @@ class CrossFlowModel(nn.Module):
         return self.encoders[flow_key(source, target)](z)[0]
 
     def route(self, source: str, target: str) -> list[str]:
-        """Modalities visited from source to target: [source, target] or [source, via, target]."""
-        via, flows = self.options.via, self.drifts
+        """Modalities visited from source to target: [source, target] or [source, hop, target],
+        the hop ``via`` where it has both flows, else the first other modality that has."""
+        flows = self.drifts
         if flow_key(source, target) in flows:
             return [source, target]
-        if flow_key(source, via) in flows and flow_key(via, target) in flows:
-            return [source, via, target]  # via is neither end: no X->X flow exists
+        for hop in dict.fromkeys([self.options.via, *self.modalities]):
+            if flow_key(source, hop) in flows and flow_key(hop, target) in flows:
+                return [source, hop, target]  # the hop is neither end: no X->X flow exists
         raise ValueError(
             f"crossflow cannot translate {source} -> {target}: there is no {source}->{target} "
-            f"flow and no route through via={via!r} (flows: {sorted(self.drifts)}); train with "
-            f"{source}-{target} pairs or choose another `via`"
+            f"flow and no modality with a flow from {source} and one into {target} (flows: "
+            f"{sorted(self.drifts)}); train with {source}-{target} pairs"
         )
 
     def _generate(
@@ -333,6 +337,19 @@ class CrossFlowMethod(FlowBindMethod):
             flows = ordered_pairs([g for g in self.groups() if set(g) <= known])
             width = crossflow_width(sized_for, len(flows))
         return CrossFlowModel(config, CrossFlowOptions(**recipe), self.groups(), width)
+
+    def why_not(self, sources: Sequence[str], targets: Sequence[str]) -> str | None:
+        """A source without a route of flows into a target (``CrossFlowModel.route``)."""
+        reason = super().why_not(sources, targets)
+        if reason is not None or self.model is None:
+            return reason
+        for source in sources:
+            for target in targets:
+                try:
+                    self.model.route(source, target)
+                except ValueError as err:
+                    return str(err)
+        return None
 
     def configure(self, pairs: Sequence[PairTable]) -> None:
         """Record the pair tables with data: the model has one flow per ordered pair of them."""

@@ -92,6 +92,12 @@ class Method(ABC):
     def num_parameters(self) -> int:
         """Trainable parameters."""
 
+    def why_not(self, sources: Sequence[str], targets: Sequence[str]) -> str | None:
+        """Why the method cannot translate ``sources`` into ``targets`` without guessing (a
+        modality it never learnt, say); None when it can. The benchmark marks such a task
+        unsupported instead of scoring it."""
+        return None
+
     @classmethod
     @abstractmethod
     def load(cls, folder: str | Path) -> Method:
@@ -153,6 +159,9 @@ class FlowBindMethod(Method):
         )
         self.options = self.check_options(dict(options or {}))
         self.model: nn.Module | None = None
+        # the modalities of each pair table the fit trained on; None: not known (not fitted,
+        # or loaded from a method.json written before it was recorded)
+        self.learned: list[list[str]] | None = None
 
     def check_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """The method's own settings with defaults filled in; raises ValueError naming a bad key."""
@@ -218,6 +227,7 @@ class FlowBindMethod(Method):
         out_dir = Path(out_dir)
         self.configure(pairs)
         used = self.checked_pairs(pairs)
+        self.learned = [list(p.modalities) for p in used]
         stages = self.training_stages(used)
         if len(stages) > 1:
             return self.fit_stages(latents, used, stages, out_dir, progress)
@@ -245,6 +255,7 @@ class FlowBindMethod(Method):
         as a new training stage does. The final model goes to ``out_dir/model``.
         """
         out_dir = Path(out_dir)
+        self.learned = [list(p.modalities) for p in used]
         self.model = self.build()
         wall_time_s = 0.0
         for stage in stages:
@@ -283,14 +294,30 @@ class FlowBindMethod(Method):
 
     def write_meta(self, out_dir: Path) -> None:
         """Write method.json, from which ``load`` rebuilds the method (weights: out_dir/model)."""
-        write_json(
-            out_dir / METHOD_FILE,
-            {
-                "method": self.name,
-                "train": {k: v for k, v in self.train_config.to_dict().items() if k != "objective"},
-                "objective": asdict(self.train_config.objective),
-                "options": self.options,
-            },
+        meta = {
+            "method": self.name,
+            "train": {k: v for k, v in self.train_config.to_dict().items() if k != "objective"},
+            "objective": asdict(self.train_config.objective),
+            "options": self.options,
+        }
+        if self.learned is not None:
+            meta["learned"] = self.learned
+        write_json(out_dir / METHOD_FILE, meta)
+
+    def why_not(self, sources: Sequence[str], targets: Sequence[str]) -> str | None:
+        """A modality in none of the pair tables the fit trained on has untrained networks:
+        translating from or into it would be a guess."""
+        if self.learned is None:
+            return None
+        seen = {m for group in self.learned for m in group}
+        missing = [m for m in dict.fromkeys([*sources, *targets]) if m not in seen]
+        if not missing:
+            return None
+        tables = ", ".join("-".join(group) for group in self.learned)
+        return (
+            f"{' and '.join(missing)} appear{'s' if len(missing) == 1 else ''} in none of the "
+            f"pair tables {self.name} learnt from ({tables}), so its networks for "
+            f"{' and '.join(missing)} never trained"
         )
 
     def translate(
@@ -318,6 +345,7 @@ class FlowBindMethod(Method):
             raise CheckpointError(f"{folder} holds method {meta.get('method')!r}, not {cls.name!r}")
         config = read_model_config(folder / "model")
         method = cls(config.to_dict(), meta["train"], meta["objective"], meta.get("options"))
+        method.learned = meta.get("learned")
         method.model = method.make_model(config)
         load_weights(method.model, folder / "model" / "model.safetensors")
         method.model.eval()

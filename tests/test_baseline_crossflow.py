@@ -184,8 +184,24 @@ def test_flows_follow_the_pair_tables_and_missing_pairs_go_through_text(tmp_path
 
     only_ti = CrossFlowMethod(model=TINY, options={"pairs": ["text-image"]})
     only_ti.model = only_ti.make_model(only_ti.model_config)
-    with pytest.raises(ValueError, match="no text->audio flow and no route through via='text'"):
+    message = "no text->audio flow and no modality with a flow from text and one into audio"
+    with pytest.raises(ValueError, match=message):
         only_ti.translate({"text": z["text"]}, ["audio"])
+    assert message in only_ti.why_not(["text"], ["audio"])
+    assert only_ti.why_not(["image"], ["text"]) is None
+
+
+def test_a_pair_the_via_modality_cannot_reach_goes_through_another():
+    """Text and a point cloud are never paired; image is paired with both, so text -> points
+    goes text -> image -> points although `via` is text."""
+    four = {**TINY, "modalities": ["text", "image", "audio", "points"]}
+    method = CrossFlowMethod(model=four, options={"pairs": ["text-image", "image-points"]})
+    method.model = method.make_model(method.model_config)
+    assert method.model.route("text", "points") == ["text", "image", "points"]
+    assert method.model.route("points", "text") == ["points", "image", "text"]
+    assert method.model.route("image", "points") == ["image", "points"]
+    assert method.why_not(["text", "image"], ["points"]) is None
+    assert "no audio->points flow" in method.why_not(["audio"], ["points"])
 
 
 @pytest.mark.slow

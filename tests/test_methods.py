@@ -11,7 +11,7 @@ from baselines.text_anchor import TextAnchorMethod, TextAnchorModel
 from bench.ablations import count_evaluations
 from bench.config import ConfigError, validate_config
 from bench.methods import METHODS, build_method, load_method, method_class
-from bench.tasks import TASKS
+from bench.tasks import POINT_TASKS, TASKS
 from flowbind.config import FlowBindConfig
 from flowbind.method import FitReport
 from flowbind.objective import ObjectiveConfig
@@ -37,6 +37,32 @@ def test_every_method_fits_translates_and_reloads(tmp_path, name):
     again = load_method(tmp_path)
     assert type(again) is type(method)
     torch.testing.assert_close(again.translate(sources, ["image"])["image"], out["image"])
+
+
+# The methods that learn from pairs without text: a point cloud, paired with images only, is
+# theirs to translate; text anchoring and CoDi learn from text pairs alone.
+LEARN_POINTS = {"flowbind", "omniflow", "crossflow"}
+
+
+@pytest.mark.parametrize("name", TRAINABLE)
+def test_every_method_takes_a_fourth_modality_and_says_which_tasks_it_cannot_serve(tmp_path, name):
+    latents, pairs = tiny_pairs(D, points=True)
+    model = {**MODEL, "modalities": ["text", "image", "audio", "points"]}
+    method = build_method(name, model=model, train={**TRAIN, "device": "cpu"})
+    method.fit(latents, pairs, tmp_path, progress=False)
+    again = load_method(tmp_path)
+    for key, task in POINT_TASKS.items():
+        for m in (method, again):
+            reason = m.why_not(task.sources, task.targets)
+            if name in LEARN_POINTS:
+                assert reason is None, (key, reason)
+            else:
+                assert "points appears in none of the pair tables" in reason, (key, reason)
+        if name in LEARN_POINTS:
+            sources = {s: torch.randn(3, D) for s in task.sources}
+            out = method.translate(sources, list(task.targets))
+            assert {t: z.shape for t, z in out.items()} == {t: (3, D) for t in task.targets}
+    assert all(method.why_not(t.sources, t.targets) is None for t in TASKS.values())
 
 
 def test_text_anchoring_uses_only_text_pairs_and_text_is_the_anchor(tmp_path):
