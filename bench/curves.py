@@ -25,12 +25,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.ablations import OBJECTIVE_COLUMNS, read_run
-from bench.pooling import item_key, pooled, pooled_columns
+from bench.pooling import attribute_cell, pooled, pooled_columns
 from bench.tables import fmt, label
-from metrics.bootstrap import DEFAULT_RESAMPLES, stratified_bootstrap_mean
+from metrics.bootstrap import DEFAULT_RESAMPLES
 
 # column -> (task, metric, source, target, attribute), as bench.ablations' tables
 CURVE_COLUMNS = {
@@ -60,31 +58,6 @@ def present_columns(run: Mapping[str, Any]) -> dict[str, tuple]:
             for r in run[spec[0]][0]
         )
     }
-
-
-def conveyed_accuracy(run: Mapping[str, Any]) -> list[np.ndarray]:
-    """Per task of a run, the per-item accuracy averaged over the attributes its source
-    conveys; empty where the benchmark has no ground truth (the paper's)."""
-    out = []
-    for task in sorted(run):
-        records, items = run[task]
-        keys = [item_key(r) for r in records if r["kind"] == "attribute" and r.get("conveyed")]
-        keys = [k for k in keys if k in items]
-        if keys:
-            out.append(np.mean([items[k] for k in keys], axis=0))
-    return out
-
-
-def attribute_cell(runs: Sequence[Mapping[str, Any]], resamples: int) -> dict | None:
-    """ATTRIBUTES pooled over the seeds' runs: mean, sd over seeds, stratified interval."""
-    per_seed = [conveyed_accuracy(run) for run in runs]
-    if not per_seed[0]:
-        return None
-    values = np.array([np.mean([g.mean() for g in groups]) for groups in per_seed])
-    pooled_groups = [np.mean(list(g), axis=0) for g in zip(*per_seed, strict=True)]
-    score = stratified_bootstrap_mean(pooled_groups, resamples, seed=0)
-    sd = float(values.std(ddof=1)) if len(values) > 1 else None
-    return {"value": float(values.mean()), "sd": sd, "low": score.low, "high": score.high}
 
 
 def curve_point(

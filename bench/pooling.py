@@ -12,6 +12,9 @@ empty for one seed) and a 95 % interval of the seed mean over the test items:
 
 With one seed both give that seed's own interval exactly. Records without either (an older
 evaluation) fall back to the envelope of the seeds' intervals.
+
+``attribute_cell`` pools the ground-truth attribute accuracy that the sources convey, the one
+score the curves and Table 9 average over attributes and tasks.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, bootstrap_mean, delete_half_interval
+from metrics.bootstrap import (
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    bootstrap_mean,
+    delete_half_interval,
+    stratified_bootstrap_mean,
+)
 
 # The npz key of a Frechet record's delete-half subsample values: item_key(record) + HALVES.
 HALVES = "/halves"
@@ -98,3 +107,31 @@ def pooled_columns(name: str, cell: Mapping[str, float | None], digits: int = 2)
         f"{name} low": fmt(cell["low"], digits),
         f"{name} high": fmt(cell["high"], digits),
     }
+
+
+def conveyed_accuracy(run: Mapping[str, Any]) -> list[np.ndarray]:
+    """Per task of a run, the per-item accuracy averaged over the attributes its source
+    conveys; empty where the benchmark has no ground truth (the paper's)."""
+    out = []
+    for task in sorted(run):
+        records, items = run[task]
+        keys = [item_key(r) for r in records if r["kind"] == "attribute" and r.get("conveyed")]
+        keys = [k for k in keys if k in items]
+        if keys:
+            out.append(np.mean([items[k] for k in keys], axis=0))
+    return out
+
+
+def attribute_cell(runs: Sequence[Mapping[str, Any]], resamples: int) -> dict | None:
+    """The accuracy (%) of the attributes each task's sources convey, per item averaged over
+    those attributes, then over the tasks of a run ({task: (records, per-item values)}),
+    pooled over the seeds' runs: mean, sd over seeds and the interval of the mean, each task's
+    items resampled apart (stratified). None where the benchmark has no ground truth."""
+    per_seed = [conveyed_accuracy(run) for run in runs]
+    if not per_seed[0]:
+        return None
+    values = np.array([np.mean([g.mean() for g in groups]) for groups in per_seed])
+    pooled_groups = [np.mean(list(g), axis=0) for g in zip(*per_seed, strict=True)]
+    score = stratified_bootstrap_mean(pooled_groups, resamples, seed=0)
+    sd = float(values.std(ddof=1)) if len(values) > 1 else None
+    return {"value": float(values.mean()), "sd": sd, "low": score.low, "high": score.high}
