@@ -2,9 +2,14 @@
 
 For each target modality:
     fidelity     image: FID, audio: FAD (against the real test items), text: CIDEr-D
-                 (against the five reference captions)
+                 (against the five reference captions), point cloud: FPD (the Frechet PointNet
+                 Distance, on the point-cloud evaluator's features) and the Chamfer distance
+                 x1000 to the scene's real cloud
     alignment    with each source: CLIP score (text-image), CLAP score (text-audio), AIS
-                 (image-audio; the reference set is the test set's conditions)
+                 (image-audio; the reference set is the test set's conditions), CLIP-P
+                 (image-point cloud: the CLIP score's formula on the image_points pair); a
+                 pair of modalities without such a pair (text or audio with a point cloud) has
+                 no alignment score, its attributes say what the output keeps
     attributes   accuracy (%) of every attribute the target shows, recovered by the
                  evaluators and compared with the scene's ground truth; ``conveyed`` says
                  whether any source shows the attribute (if none does, chance is the ceiling)
@@ -37,6 +42,8 @@ from metrics.bootstrap import (
     bootstrap_mean,
     delete_half_interval,
 )
+from metrics.chamfer import SCALE as CHAMFER_SCALE
+from metrics.chamfer import chamfer_per_item
 from metrics.cider import cider_per_item
 from metrics.clip_score import clip_score_per_item
 from metrics.fid import frechet_halves
@@ -45,8 +52,11 @@ ALIGNMENT = {
     frozenset({"text", "image"}): ("CLIP", "clip"),
     frozenset({"text", "audio"}): ("CLAP", "clap"),
     frozenset({"image", "audio"}): ("AIS", "ais"),
+    frozenset({"image", "points"}): ("CLIP-P", "image_points"),
 }
-FIDELITY = {"image": "FID", "audio": "FAD", "text": "CIDEr"}
+FIDELITY = {"image": "FID", "audio": "FAD", "text": "CIDEr", "points": "FPD"}
+# The Frechet distances' feature extractors, by target (a backbones method name).
+FEATURES = {"image": "fid_features", "audio": "fad_features", "points": "fpd_features"}
 
 
 def _view(split: Split, modality: str) -> Any:
@@ -103,7 +113,8 @@ def evaluate_task(
 
     Args:
         task: the task.
-        outputs: target -> decoded batch (uint8 images, int16 audio, captions), plus "ids".
+        outputs: target -> decoded batch (uint8 images, int16 audio, captions, float32 point
+            clouds), plus "ids".
         split: the real test split, in the same item order as the outputs.
         backbones: the metric backbones (e.g. bench.embedded.backbones.EmbeddedBackbones).
         resamples: bootstrap resamples.
@@ -137,9 +148,9 @@ def evaluate_task(
             _, per_id = cider_per_item(hyps, refs)
             add("fidelity", "CIDEr", "", target, "", [per_id[i] for i in sorted(per_id)])
         else:
-            features = backbones.fid_features if target == "image" else backbones.fad_features
+            features = getattr(backbones, FEATURES[target])
             what = f"{FIDELITY[target]} feature matrix of the"
-            kind = "fid" if target == "image" else "fad"
+            kind = FIDELITY[target].lower()
             real = _real(backbones, split, kind, features, _view(split, target))
             value, halves = frechet_halves(
                 _finite(features(generated), task, target, f"{what} generated outputs", ids),
@@ -152,7 +163,12 @@ def evaluate_task(
             add("fidelity", FIDELITY[target], "", target, "", score=score)
             # the subsample values: seeds pool into the interval of their mean (bench.pooling)
             items[item_key(records[-1]) + HALVES] = halves
+        if target == "points":
+            per_item = chamfer_per_item(generated, split.points)
+            add("fidelity", "Chamfer", "", target, "", per_item, scale=CHAMFER_SCALE)
         for source in task.sources:
+            if frozenset({source, target}) not in ALIGNMENT:
+                continue  # no contrastive pair of these two modalities
             metric, embedder = ALIGNMENT[frozenset({source, target})]
             embed = getattr(backbones, embedder)
             what = f"{metric} embedding matrix of the"

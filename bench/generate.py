@@ -5,6 +5,7 @@
                          absent for methods that decode themselves (baselines/official/)
         image/<id>.png   decoded images        (image targets)
         audio/<id>.wav   decoded 16 kHz audio  (audio targets)
+        points/<id>.npy  decoded point clouds, float32 (P, 3) (point-cloud targets)
         text.json        id -> decoded caption (text targets)
         manifest.csv     one row per item: its id, test split, source modalities and outputs
         SHA256SUMS       sha256 of every file above but latents.npz (`sha256sum -c` reads it)
@@ -33,11 +34,13 @@ from bench.embedded.storage import (
     SUMS,
     DatasetError,
     check_id,
+    read_npy,
     read_png,
     read_sums,
     read_text,
     read_wav,
     write_bytes,
+    write_npy,
     write_png,
     write_sums,
     write_wav,
@@ -49,7 +52,11 @@ if TYPE_CHECKING:  # torch is imported on use: the report reads generation folde
     from bench.embedded.codecs import Codec
     from flowbind.method import Method
 
-SUFFIX = {"image": ".png", "audio": ".wav"}
+SUFFIX = {"image": ".png", "audio": ".wav", "points": ".npy"}
+WRITE = {"image": write_png, "audio": write_wav, "points": write_npy}
+READ = {"image": read_png, "audio": read_wav, "points": read_npy}
+# The keyword of each reader that fixes the size of its outputs (None: any size).
+SIZE_KEYWORD = {"image": "size", "audio": "samples", "points": "points"}
 UNSUPPORTED = "unsupported.json"
 
 
@@ -71,7 +78,8 @@ def translate_task(
 def decode_latents(
     task: Task, latents: Mapping[str, np.ndarray], codecs: Mapping[str, Codec]
 ) -> dict[str, Any]:
-    """Decoded targets, target -> batch: captions, uint8 (N, 64, 64, 3) images, int16 audio."""
+    """Decoded targets, target -> batch: captions, uint8 (N, 64, 64, 3) images, int16 audio,
+    float32 (N, P, 3) point clouds."""
     import torch
 
     return {t: codecs[t].decode(torch.from_numpy(latents[t])) for t in task.targets}
@@ -111,8 +119,8 @@ def write_decoded(
         folder: results/generate/<method>/seed<seed>/<task>/.
         task: the task; its targets are the folder's outputs.
         ids: the source item of each row; plain names (``check_id``), as they name files.
-        decoded: target -> one output per id: captions (str), uint8 (H, W, 3) images or int16
-            16 kHz waveforms.
+        decoded: target -> one output per id: captions (str), uint8 (H, W, 3) images, int16
+            16 kHz waveforms or float32 (P, 3) point clouds.
         latents: target -> (N, D) latents, written to latents.npz when given.
     """
     seen: set[str] = set()
@@ -130,10 +138,9 @@ def write_decoded(
                 columns["text"] = list(outputs)
                 continue
             (tmp / target).mkdir()
-            write = write_png if target == "image" else write_wav
             columns[target] = [f"{target}/{item}{SUFFIX[target]}" for item in ids]
             for name, x in zip(columns[target], outputs, strict=True):
-                sums[name] = write(tmp / name, x)
+                sums[name] = WRITE[target](tmp / name, x)
         table = io.StringIO()
         writer = csv.writer(table)
         writer.writerow(["id", "split", "task", "sources", *task.targets])
@@ -236,8 +243,9 @@ def read_outputs(
         task: the task the folder holds.
         ids: the items the outputs must be of, in order (the test split's ids); any when None.
         fix: how to replace a damaged folder; by default, how to rerun the `generate` rule.
-        fixed_size: images and clips must have the embedded benchmark's size (64 x 64, 1 s);
-            False for the paper benchmark's decoders, whose outputs are lists.
+        fixed_size: images, clips and point clouds must have the embedded benchmark's size
+            (64 x 64, 1 s, 256 points); False for the paper benchmark's decoders, whose outputs
+            are lists.
     """
     folder = Path(folder)
     fix = regenerate(folder) if fix is None else fix
@@ -265,10 +273,9 @@ def read_outputs(
         if target == "text":
             out["text"] = read_captions(folder, rows, sums, fix)
         else:
-            read = read_png if target == "image" else read_wav
-            size = {} if fixed_size else {"size" if target == "image" else "samples": None}
+            size = {} if fixed_size else {SIZE_KEYWORD[target]: None}
             read_all = [
-                read(folder / r[target], fix, listed(folder, sums, r[target], fix), **size)
+                READ[target](folder / r[target], fix, listed(folder, sums, r[target], fix), **size)
                 for r in rows
             ]
             out[target] = np.stack(read_all) if fixed_size else read_all

@@ -101,7 +101,12 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Every task by key: the main tables' and the fourth modality's.
+ALL_TASKS: dict[str, Task] = {**TASKS, **POINT_TASKS}
+
+
 def get_task(key: str) -> Task:
-    if key not in TASKS:
-        raise ValueError(f"unknown task {key!r}; tasks are {list(TASKS)}")
-    return TASKS[key]
+    """The task ``key`` names, the fourth modality's included; ValueError listing the keys."""
+    if key not in ALL_TASKS:
+        raise ValueError(f"unknown task {key!r}; tasks are {list(ALL_TASKS)}")
+    return ALL_TASKS[key]
