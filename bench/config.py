@@ -243,6 +243,11 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA)
             f"  methods[{i}]: 'flowbind_released' (the authors' released weights) needs the "
             "paper benchmark's 768-d latents: use it with benchmark: paper and latent_dim: 768"
         )
+    if "points" in filled["modalities"] and filled["benchmark"] != "embedded":
+        problems.append(
+            "  modalities: points (the fourth modality) exists in the embedded benchmark only; "
+            "the paper benchmark has no point-cloud data set or codec: use [text, image, audio]"
+        )
     if filled["train"]["checkpoint_every"] % filled["train"]["log_every"]:
         problems.append(
             "  train.checkpoint_every: must be a multiple of "

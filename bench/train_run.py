@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.embedded.build import ALL_SPLITS, PAIR_SPLITS, POINT_PAIR_SPLITS
 from flowbind.files import atomic_folder, write_json
 
 SETTINGS = "settings.json"
@@ -169,7 +170,9 @@ def run_settings(
         method: a registered method name.
         variant: "main", "ia<percent>" (image-audio pairs kept), "objective-<name>"
             (an entry of ablations.objectives), "variance-<v>" (model.anchor_variance v),
-            "steps<n>" (n training steps) or "data<percent>" (that share of every pair table).
+            "steps<n>" (n training steps), "data<percent>" (that share of every pair table) or
+            "points" (every modality of the config's ``modalities``, the fourth modality's
+            image-point-cloud pairs included).
         seed: the training seed (default: the config's first).
     """
     objective = dict(config["objective"])
@@ -206,10 +209,17 @@ def run_settings(
         ia_percent = int(variant[2:])
     elif variant.startswith("objective-"):
         objective.update(config["ablations"]["objectives"][variant.removeprefix("objective-")])
+    elif variant == "points":
+        if "points" not in config["modalities"]:
+            raise ValueError(
+                "the points run needs the fourth modality: add points to the config's "
+                "modalities ([text, image, audio, points])"
+            )
+        model["modalities"] = list(config["modalities"])
     elif variant != "main":
         raise ValueError(
             f"unknown run variant {variant!r}: main, ia<percent>, objective-<name>, "
-            "variance-<v>, steps<n> or data<percent>"
+            "variance-<v>, steps<n>, data<percent> or points"
         )
     train = {**train, "seed": int(seed), "device": "auto"}
     settings = {
@@ -221,6 +231,8 @@ def run_settings(
         "options": config["baselines"].get(method, {}),
     }
     # absent otherwise, so that the other runs' settings are unchanged
+    if variant == "points":
+        settings["pair_splits"] = [*PAIR_SPLITS, *POINT_PAIR_SPLITS]
     if data_percent != 100:
         settings["data_fraction"] = data_percent / 100
     if snapshots:
@@ -281,11 +293,16 @@ def train_run(
     latent_dir, work = Path(latent_dir), Path(work)
     shard = distributed.setup(resolve_device(settings["train"]["device"]).type)
     main = shard is None or shard.main
+    splits = settings.get("pair_splits", list(PAIR_SPLITS))
     latents, pairs = training_data(
-        latent_dir, settings["ia_fraction"], data_fraction=settings.get("data_fraction", 1.0)
+        latent_dir,
+        settings["ia_fraction"],
+        data_fraction=settings.get("data_fraction", 1.0),
+        pair_splits={split: ALL_SPLITS[split] for split in splits},
     )
     if main:
-        print(prepare_work(work, settings, sorted(latent_dir.glob("train_*.npz"))))
+        inputs = sorted(latent_dir / f"{split}.npz" for split in splits)
+        print(prepare_work(work, settings, inputs))
         if settings.get("continues") and not has_checkpoints(work):
             _continue_from(start, work)
     distributed.barrier(shard)
@@ -356,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--variant",
         default="main",
-        help="main, ia<percent>, objective-<name>, variance-<v>, steps<n>, data<percent>",
+        help="main, ia<percent>, objective-<name>, variance-<v>, steps<n>, data<percent>, points",
     )
     parser.add_argument("--seed", type=int, help="default: the config's first seed")
     parser.add_argument("--results", type=Path, default=Path("results"))

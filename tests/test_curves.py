@@ -86,8 +86,25 @@ def test_curve_variants_change_only_their_setting_and_the_main_runs_settings_sta
     }
     data = run_settings(config, "codi", "data10")
     assert data["data_fraction"] == 0.1 and data["train"] == run_settings(config, "codi")["train"]
-    with pytest.raises(ValueError, match="steps<n> or data<percent>"):
+    with pytest.raises(ValueError, match="steps<n>, data<percent> or points"):
         run_settings(config, "flowbind", "budget9")
+
+
+def test_the_fourth_modality_adds_runs_and_leaves_the_main_runs_settings_as_they_were():
+    three = resolve_config([], {})
+    four = resolve_config([], {"modalities": ["text", "image", "audio", "points"]})
+    for name in ("flowbind", "codi", "crossflow"):
+        assert run_settings(four, name) == run_settings(three, name)
+        points = run_settings(four, name, "points")
+        assert points["model"]["modalities"] == ["text", "image", "audio", "points"]
+        assert points["pair_splits"] == ["train_ti", "train_ta", "train_ia", "train_ip"]
+        main = run_settings(four, name)
+        for key in ("method", "objective", "options", "ia_fraction"):
+            assert points[key] == main[key], key
+        assert points["train"]["steps"] == main["train"]["steps"]
+        assert {k: v for k, v in points["model"].items() if k != "modalities"} == main["model"]
+    with pytest.raises(ValueError, match=r"add points to the config's modalities"):
+        run_settings(three, "flowbind", "points")
 
 
 def method(name, **train):
