@@ -1,10 +1,11 @@
 """The report's tables: CSV rows as HTML, best value in bold, intervals as value ± half-width.
 
 A metric column ``X`` is one with companions ``X low`` and ``X high`` (its 95 % interval); the
-ablations add ``X sd``, the spread across seeds, shown under the value. FID and FAD are lower-is-
-better, every other metric higher-is-better; headers carry the paper's arrows. The ``Codec
-ceiling`` row is an upper bound, not a competitor, so it is never bolded. Beside each table the
-paper's own numbers (results/paper/<table>.csv) are shown, labelled as a different benchmark.
+ablations add ``X sd``, the spread across seeds, shown under the value. FID, FAD, FPD and the
+Chamfer distance are lower-is-better, every other metric higher-is-better; headers carry the
+paper's arrows. The ``Codec ceiling`` row is an upper bound, not a competitor, so it is never
+bolded. Beside each table the paper's own numbers (results/paper/<table>.csv) are shown,
+labelled as a different benchmark.
 
 The functions here build plain-text table models (Table, Row, Cell); the autoescaping template
 bench/templates/tables.html.j2 lays them out, so no cell is ever pasted into HTML unescaped.
@@ -20,7 +21,7 @@ from pathlib import Path
 from bench.report_html import render_macro
 from bench.report_text import PAPER_LABEL
 from bench.tables import (
-    METRIC_TABLES,
+    ALL_METRIC_TABLES,
     evaluation_folder,
     label,
     read_rows,
@@ -28,10 +29,10 @@ from bench.tables import (
     seeds_in,
     table_tasks,
 )
-from bench.tasks import TASKS
+from bench.tasks import ALL_TASKS
 
 CEILING = "Codec ceiling"
-LOWER_IS_BETTER = ("FID", "FAD")
+LOWER_IS_BETTER = ("FID", "FAD", "FPD", "Chamfer")
 COMPANIONS = (" low", " high", " sd")
 
 
@@ -288,12 +289,13 @@ def pivot_attributes(
 
 
 def blank_cells_note(name: str, results: Path) -> str:
-    """Why a metric table has blank cells: the released baseline models' tasks they cannot run
-    (their evaluation records say why); "" when it has none."""
+    """Why a metric table has blank cells: the tasks a method cannot serve, a released model's
+    that it has no call for or a modality a method never learnt (their evaluation records say
+    why); "" when it has none."""
     folder = results / "evaluate"
-    if name not in METRIC_TABLES or not folder.is_dir():
+    if name not in ALL_METRIC_TABLES or not folder.is_dir():
         return ""
-    tasks = table_tasks(METRIC_TABLES[name])
+    tasks = table_tasks(ALL_METRIC_TABLES[name])
     methods = sorted(
         d.name
         for d in folder.iterdir()
@@ -305,8 +307,16 @@ def blank_cells_note(name: str, results: Path) -> str:
     reasons = read_unsupported(folder, methods, tasks)
     if not reasons:
         return ""
-    parts = [f"{label(m)}, {TASKS[t].name}: {why}" for (m, t), why in sorted(reasons.items())]
-    return " Blank cells are tasks a released model has no call for (" + "; ".join(parts) + ")."
+    grouped: dict[tuple[str, str], list[str]] = {}  # (method, reason) -> its tasks, in order
+    for task in tasks:
+        for method in methods:
+            if (method, task) in reasons:
+                grouped.setdefault((method, reasons[method, task]), []).append(task)
+    parts = [
+        f"{label(m)} on {', '.join(ALL_TASKS[t].name for t in group)}: {why}"
+        for (m, why), group in grouped.items()
+    ]
+    return " Blank cells are tasks a method cannot serve (" + "; ".join(parts) + ")."
 
 
 def table_block(name: str, title: str, description: str, results: Path, paper: Path) -> TableBlock:

@@ -1,6 +1,6 @@
 """The paper's tables from the evaluation records, as CSV rows with 95 % intervals.
 
-Every metric column ``X`` of Tables 2, 3, 7 and 8 is the mean over the training seeds (column
+Every metric column ``X`` of Tables 2, 3, 7, 8 and 9 is the mean over the training seeds (column
 ``Seeds``) with companion columns ``X sd`` (the spread across seeds) and ``X low``, ``X high``
 (the 95 % interval of the seed mean over the test items; bench.pooling). Rows are methods,
 named as in the paper; the ``Codec ceiling`` row scores decode(encode(x)) of the real targets,
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.embedded.build import PAIR_SPLITS
-from bench.pooling import fmt, pooled, pooled_columns
+from bench.pooling import attribute_cell, fmt, pooled, pooled_columns
 from flowbind.files import atomic_file
 
 LABELS = {
@@ -62,7 +62,40 @@ TABLE8 = {
     "A->(T+I) CLAP": ("a2ti", "CLAP", "audio", "text"),
     "A->(T+I) AIS": ("a2ti", "AIS", "audio", "image"),
 }
+# The metric of a column that pools the ground-truth attributes its task's sources convey to
+# the target: per item the accuracy (%) averaged over them (bench.pooling.attribute_cell).
+CONVEYED = "Attributes"
+# Table 9, the fourth modality (the paper's Appendix J): I<->P on the one pair type trained,
+# the never-paired T<->P and A<->P, and (T+I)->P. FPD (Frechet PointNet Distance) and the
+# Chamfer distance x1000 to the real cloud for point-cloud targets, the main tables' fidelity
+# metric for the others; CLIP-P aligns an image with a point cloud (no such pair exists for
+# text or audio, so their alignment is what the attributes show).
+TABLE9 = {
+    "I->P FPD": ("i2p", "FPD", "", "points"),
+    "I->P Chamfer": ("i2p", "Chamfer", "", "points"),
+    "I->P CLIP-P": ("i2p", "CLIP-P", "image", "points"),
+    "I->P Attr (%)": ("i2p", CONVEYED, "", "points"),
+    "P->I FID": ("p2i", "FID", "", "image"),
+    "P->I CLIP-P": ("p2i", "CLIP-P", "points", "image"),
+    "P->I Attr (%)": ("p2i", CONVEYED, "", "image"),
+    "T->P FPD": ("t2p", "FPD", "", "points"),
+    "T->P Chamfer": ("t2p", "Chamfer", "", "points"),
+    "T->P Attr (%)": ("t2p", CONVEYED, "", "points"),
+    "P->T CIDEr": ("p2t", "CIDEr", "", "text"),
+    "P->T Attr (%)": ("p2t", CONVEYED, "", "text"),
+    "A->P FPD": ("a2p", "FPD", "", "points"),
+    "A->P Chamfer": ("a2p", "Chamfer", "", "points"),
+    "A->P Attr (%)": ("a2p", CONVEYED, "", "points"),
+    "P->A FAD": ("p2a", "FAD", "", "audio"),
+    "P->A Attr (%)": ("p2a", CONVEYED, "", "audio"),
+    "(T+I)->P FPD": ("ti2p", "FPD", "", "points"),
+    "(T+I)->P Chamfer": ("ti2p", "Chamfer", "", "points"),
+    "(T+I)->P CLIP-P": ("ti2p", "CLIP-P", "image", "points"),
+    "(T+I)->P Attr (%)": ("ti2p", CONVEYED, "", "points"),
+}
+# The paper's metric tables; then every metric table, the fourth modality's included.
 METRIC_TABLES = {"table2": TABLE2, "table3": TABLE3, "table7": TABLE7, "table8": TABLE8}
+ALL_METRIC_TABLES = {**METRIC_TABLES, "table9": TABLE9}
 
 
 def table_tasks(columns: Mapping[str, tuple[str, str, str, str]]) -> list[str]:
@@ -107,10 +140,14 @@ def metric_table(
     for method, seeds in runs.items():
         row = {"Method": label(method), "Seeds": str(len(seeds))}
         for name, (task, metric, source, target) in columns.items():
+            blank = dict.fromkeys(("value", "sd", "low", "high"))
             if (method, task) in (unsupported or {}):
-                row.update(pooled_columns(name, dict.fromkeys(("value", "sd", "low", "high"))))
+                row.update(pooled_columns(name, blank))
                 continue
-            cell = pooled([run[task] for run in seeds], metric, source, target, "", resamples)
+            if metric == CONVEYED:
+                cell = attribute_cell([{task: run[task]} for run in seeds], resamples) or blank
+            else:
+                cell = pooled([run[task] for run in seeds], metric, source, target, "", resamples)
             row.update(pooled_columns(name, cell))
         rows.append(row)
     return rows

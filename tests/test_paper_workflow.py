@@ -144,7 +144,7 @@ def test_paper_tiny_runs_the_whole_dag_and_says_its_numbers_mean_nothing(tmp_pat
     assert not (results / "attributes.csv").exists()
     report = (results / "report.html").read_text()
     assert str(escape(STAND_IN_NOTE)) in report and "Gallery: one-to-one" in report
-    assert "Blank cells are tasks a released model has no call for" in report
+    assert "Blank cells are tasks a method cannot serve" in report
     assert "OmniFlow (released), T-&gt;(I+A): the pipeline generates one modality" in report
     # the latents are the paper's 768-d, and every test split has its cached reference
     record = json.loads((results / "splits" / "test_t2i.json").read_text())
