@@ -13,7 +13,8 @@ modality adds what their recipe adds, nothing re-matched. Counted, never typed i
 
 Beside the counts, ``step_seconds`` times real training steps (loss, backward, Adam) of the same
 models on random latents, on this machine: ``python -m bench.scaling`` writes both, measured
-times for 3 and 4 modalities, to results/cost_scaling.csv.
+times for 3 and 4 modalities, to results/cost_scaling.csv, and the workflow's ``cost_scaling``
+rule (part of ``snakemake fourth_modality``) does the same with a figure beside it.
 
 ``python -m perf.scaling`` is the other assumption about a joint model, at the paper's sizes:
 OmniFlow's width grows in proportion to K, so each modality keeps its share of it.
@@ -153,6 +154,54 @@ COLUMNS = {
 }
 
 
+def config_rows(
+    config: Mapping[str, Any], counts: Sequence[int] = DEFAULT_COUNTS, timed: Sequence[int] = ()
+) -> list[dict[str, Any]]:
+    """``cost_rows`` of every method of a resolved embedded workflow config that trains from
+    scratch, with the settings of its main runs (bench.train_run.run_settings)."""
+    from bench.methods import trained_from_scratch
+    from bench.train_run import run_settings
+
+    if config["benchmark"] != "embedded":
+        raise ValueError("the cost table sizes its pair tables from the embedded benchmark's")
+    from bench.embedded.build import SIZES
+
+    methods = trained_from_scratch(config["methods"])
+    settings = {m: run_settings(config, m) for m in methods}
+    return cost_rows(methods, settings, SIZES[config["size"]].pair_rows(), counts, timed)
+
+
+def plot_costs(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
+    """Parameters and training FLOPs per step against the number of modalities, each as a
+    multiple of the method's three-modality figure, with linear growth (K / 3) dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bench.tables import label
+
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2), dpi=110)
+    panels = (("parameters_ratio", "Parameters"), ("step_gflop_ratio", "Training FLOPs per step"))
+    counts = sorted({r["modalities"] for r in rows})
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        ax.plot(counts, [k / 3 for k in counts], "k--", linewidth=1, label="linear (K / 3)")
+        for method in dict.fromkeys(r["method"] for r in rows):
+            own = [r for r in rows if r["method"] == method]
+            x = [r["modalities"] for r in own]
+            ax.plot(x, [r[key] for r in own], marker="o", markersize=3, label=label(method))
+        ax.set_title(f"{title} (x its 3-modality value)", fontsize=9)
+        ax.set_xlabel("modalities K", fontsize=8)
+        ax.set_xticks(counts)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
 def write_table(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
     """The rows as a CSV with readable headers (results/cost_scaling.csv), written atomically."""
     from bench.tables import label
@@ -176,9 +225,6 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.config import resolve_config
-    from bench.embedded.build import SIZES
-    from bench.methods import trained_from_scratch
-    from bench.train_run import run_settings
 
     parser = argparse.ArgumentParser(
         prog="python -m bench.scaling",
@@ -193,12 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = resolve_config(args.configfile)
     if config["benchmark"] != "embedded":
         parser.error("the cost table sizes its pair tables from the embedded benchmark's")
-    methods = trained_from_scratch(config["methods"])
-    settings = {m: run_settings(config, m) for m in methods}
-    size = SIZES[config["size"]]
-    base = {"text-image": size.train_ti, "text-audio": size.train_ta, "image-audio": size.train_ia}
-    rows = cost_rows(methods, settings, base, args.counts, args.timed)
-    write_table(rows, args.out)
+    write_table(config_rows(config, args.counts, args.timed), args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -89,6 +89,14 @@ class DataSize:
     evaluator_val: int
     train_ip: int = 0
 
+    def pair_rows(self) -> dict[str, int]:
+        """Rows of the three training pair tables, by pair table name (flowbind.data.PairTable)."""
+        return {
+            "text-image": self.train_ti,
+            "text-audio": self.train_ta,
+            "image-audio": self.train_ia,
+        }
+
     def split_sizes(self, points: bool = False) -> dict[str, int]:
         """Split name -> scenes of the three-modality splits, or with ``points`` of the
         point-cloud splits (a data folder of their own)."""
