@@ -3,6 +3,7 @@
     snakemake --cores all results/table2.csv      # the paper's Table 2 on the embedded default
     snakemake ablations                           # Table 4, I-A fraction, objective, solver
     snakemake curves                              # scores against training budget and data
+    snakemake fourth_modality                     # Table 9 and the cost table (modalities: + points)
     snakemake                                     # everything (the default target)
     snakemake --configfile workflow/config/tiny.yaml --cores 2    # a seconds-scale run
 
@@ -51,6 +52,7 @@ else:
 
     include: "workflow/rules/data.smk"
     include: "workflow/rules/codecs.smk"
+    include: "workflow/rules/points.smk"
 
 
 include: "workflow/rules/train.smk"
@@ -71,3 +73,4 @@ rule all:
         rules.report.output,
         rules.claims.output,
         rules.resolved_config.output,
+        rules.fourth_modality.input if POINTS else [],

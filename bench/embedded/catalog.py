@@ -6,7 +6,7 @@ without starting torch; the networks themselves (codecs.py, evaluators.py) are k
 
 from __future__ import annotations
 
-from bench.embedded.build import PAIR_SPLITS
+from bench.embedded.build import PAIR_SPLITS, POINT_PAIR_SPLITS
 
 # One frozen codec per modality: encode to (N, D) latents, decode back to data.
 CODEC_MODALITIES = ("image", "audio", "text")
@@ -30,3 +30,6 @@ ALL_EVALUATORS = (*EVALUATORS, *POINT_EVALUATORS)
 # The test splits of the translation tasks, and every split the workflow encodes to latents.
 TEST_SPLITS = ("test_ti", "test_ta", "test_ia", "test_triplet")
 LATENT_SPLITS = (*PAIR_SPLITS, *TEST_SPLITS)
+# The fourth modality's test splits, and its splits the workflow encodes to latents.
+POINT_TEST_SPLITS = ("test_ip", "test_tp", "test_ap", "test_tip")
+POINT_LATENT_SPLITS = (*POINT_PAIR_SPLITS, *POINT_TEST_SPLITS)

@@ -1,13 +1,14 @@
 rule codec:
-    """A frozen codec (encoder and decoder) of one modality, trained on the codec split."""
+    """A frozen codec (encoder and decoder) of one modality, trained on the codec split (the
+    point-cloud codec on codec_points)."""
     input:
-        manifest=rules.data.output.manifest,
+        manifest=lambda w: data_manifest(w.modality in POINT_CODEC_MODALITIES),
     output:
         f"{EMBEDDED}/codecs/{{modality}}/config.json",
     log:
         "results/logs/codec_{modality}.log",
     wildcard_constraints:
-        modality="image|audio|text",
+        modality="|".join((*CODEC_MODALITIES, *POINT_CODEC_MODALITIES)),
     # Codecs before evaluators: training needs only the codecs' latents, so it can start while
     # the evaluators still train.
     priority: 2
@@ -22,15 +23,16 @@ rule codec:
 
 
 rule evaluator:
-    """An evaluator network (classifier or contrastive pair), trained on the evaluator split."""
+    """An evaluator network (classifier or contrastive pair), trained on the evaluator split
+    (the point-cloud classifier and the image-point pair on evaluator_points)."""
     input:
-        manifest=rules.data.output.manifest,
+        manifest=lambda w: data_manifest(w.name in POINT_EVALUATORS),
     output:
         f"{EMBEDDED}/evaluators/{{name}}/config.json",
     log:
         "results/logs/evaluator_{name}.log",
     wildcard_constraints:
-        name="|".join(TRAINED_EVALUATORS),
+        name="|".join((*TRAINED_EVALUATORS, *POINT_EVALUATORS)),
     conda:
         "../../environment.yml"
     params:

@@ -2,11 +2,19 @@
 import shutil
 import sys
 
-from bench.tables import METRIC_TABLES, table_tasks
-from bench.embedded.catalog import CODEC_MODALITIES, LATENT_SPLITS, TRAINED_EVALUATORS
-from bench.tasks import FAMILIES, TASKS
+from bench.tables import ALL_METRIC_TABLES, table_tasks
+from bench.embedded.catalog import (
+    CODEC_MODALITIES,
+    LATENT_SPLITS,
+    POINT_CODEC_MODALITIES,
+    POINT_EVALUATORS,
+    POINT_LATENT_SPLITS,
+    TRAINED_EVALUATORS,
+)
+from bench.tasks import ALL_TASKS, FAMILIES, POINT_TASKS, TASKS
 from bench.config import dry_run
 from bench.methods import is_official, trained_from_scratch, unavailable_official
+from bench.embedded.build import SIZES
 from bench.train_run import (
     continues_main,
     curve_seeds,
@@ -16,6 +24,16 @@ from bench.train_run import (
 
 EMBEDDED = "results/embedded"
 PAPER = config["benchmark"] == "paper"
+# The fourth modality (config `modalities`): its data, networks and runs, Table 9 and the cost
+# table; the main tables never use it.
+POINTS = "points" in config["modalities"]
+if not POINTS and {"fourth_modality", "results/table9.csv"} & set(sys.argv):
+    raise WorkflowError(
+        "the fourth modality is off: the config's modalities are "
+        f"{config['modalities']}. Switch it on with `--config "
+        "'modalities=[text,image,audio,points]'` (or `modalities:` in your config file); the "
+        "main tables' data and runs stay as they are, nothing of them is redone"
+    )
 PAPER_CODECS = "results/codecs"
 if PAPER:
     # The paper benchmark: its codecs and data (bench.paper). Every missing weight file and
@@ -48,6 +66,8 @@ if PAPER:
     )
     DATA_FILES = expand("results/splits/{split}.json", split=PAPER_SPLITS)
     QUALITY_FILES = []
+    # no fourth modality: the paper benchmark has no point-cloud data (bench.config checks it)
+    POINT_LATENT_FILES = POINT_CODEC_FILES = POINT_EVALUATOR_FILES = []
 else:
     LATENT_FILES = expand("results/latents/{split}.npz", split=LATENT_SPLITS)
     # The trained networks generation and scoring read; the scripts find the embedded
@@ -62,6 +82,16 @@ else:
     )
     DATA_FILES = [f"{EMBEDDED}/data/dataset.json"]
     QUALITY_FILES = [f"{EMBEDDED}/quality.json"]
+    # The fourth modality's (rules in points.smk): its latents, codec and evaluators.
+    POINT_LATENT_FILES = expand(
+        "results/latents/{split}.npz", split=POINT_LATENT_SPLITS
+    )
+    POINT_CODEC_FILES = expand(
+        f"{EMBEDDED}/codecs/{{modality}}/config.json", modality=POINT_CODEC_MODALITIES
+    )
+    POINT_EVALUATOR_FILES = expand(
+        f"{EMBEDDED}/evaluators/{{name}}/config.json", name=POINT_EVALUATORS
+    )
     # Released baseline models (bench.methods.OFFICIAL): their code and weights, up front.
     _missing = unavailable_official(config)
     _message = "released baseline models are missing:\n" + "\n".join(_missing)
@@ -132,6 +162,10 @@ TASK_GROUPS = {
     "one_to_one": ONE_TO_ONE,
     "multi": list(FAMILIES["one_to_many"] + FAMILIES["many_to_one"]),
 }
+if (
+    POINTS
+):  # the fourth modality's tasks, from the runs trained on all four (variant points)
+    TASK_GROUPS["points"] = list(POINT_TASKS)
 # Jobs that may use the GPU ask for one unit of the `local_gpu` resource, which the default profile
 # caps at 1 so that they queue for it; without an NVIDIA driver they ask for none.
 GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
@@ -139,9 +173,16 @@ GPU_JOBS = 1 if shutil.which("nvidia-smi") else 0
 
 wildcard_constraints:
     method="[a-z_]+",
-    task="|".join(TASKS),
-    variant="main|ia[0-9]+|objective-[a-z0-9-]+|variance-[0-9.]+|steps[0-9]+|data[0-9]+",
+    task="|".join(ALL_TASKS),
+    variant="main|ia[0-9]+|objective-[a-z0-9-]+|variance-[0-9.]+|steps[0-9]+|data[0-9]+|points",
     seed="[0-9]+",
+
+
+def data_manifest(points):
+    """The data folder's manifest a network trains from: data/, or data_points/ for the
+    fourth modality's networks."""
+    folder = "data_points" if points else "data"
+    return f"{EMBEDDED}/{folder}/dataset.json"
 
 
 def extract_inputs(wildcards):
@@ -158,7 +199,7 @@ def extract_inputs(wildcards):
 
 def table_evaluations(wildcards):
     """The evaluation records a metric table is built from: its columns' tasks, every method."""
-    tasks = table_tasks(METRIC_TABLES[wildcards.table])
+    tasks = table_tasks(ALL_METRIC_TABLES[wildcards.table])
     return scored(SCORED, tasks) + scored(SCORED, tasks, ".npz")
 
 
@@ -174,11 +215,13 @@ def main_run(method, seed=MAIN_SEED):
 
 
 def train_inputs(wildcards):
-    """The training latents, and for a run that continues the main run (the longest budget
-    run of a one-stage method), that run. Its existence counts, not its time: retrained with
-    the same settings it is the same to the bit, and other settings change this run's too.
+    """The training latents (the fourth modality's too for a points run), and for a run that
+    continues the main run (the longest budget run of a one-stage method), that run. Its
+    existence counts, not its time: retrained with the same settings it is the same to the
+    bit, and other settings change this run's too.
     """
-    inputs = {"latents": LATENT_FILES}
+    points = wildcards.variant == "points"
+    inputs = {"latents": LATENT_FILES + (POINT_LATENT_FILES if points else [])}
     if run_settings(wildcards).get("continues"):
         inputs["start"] = ancient(main_run(wildcards.method, wildcards.seed))
     return inputs
@@ -197,16 +240,24 @@ def snapshot_source(wildcards):
     )
 
 
-def generation_input(wildcards):
-    if wildcards.method == "codec_ceiling":
-        return {"latents": LATENT_FILES, "codecs": CODEC_FILES}
-    if is_official(wildcards.method):  # runs its own code on the test items
-        return {"data": DATA_FILES}
-    return {
-        "latents": LATENT_FILES,
-        "codecs": CODEC_FILES,
-        "run": main_run(wildcards.method, wildcards.seed),
-    }
+def generation_inputs(group):
+    """The input function of a task group's generation job: the latents and codecs, and the
+    method's run (the main run; for the fourth modality's tasks, the run on all four).
+    """
+    points = group == "points"
+    latents = LATENT_FILES + (POINT_LATENT_FILES if points else [])
+    codecs = CODEC_FILES + (POINT_CODEC_FILES if points else [])
+    variant = "points" if points else "main"
+
+    def inputs(wildcards):
+        if wildcards.method == "codec_ceiling":
+            return {"latents": latents, "codecs": codecs}
+        if is_official(wildcards.method):  # runs its own code on the test items
+            return {"data": DATA_FILES}
+        run = f"results/train/{wildcards.method}/{variant}/seed{wildcards.seed}"
+        return {"latents": latents, "codecs": codecs, "run": run}
+
+    return inputs
 
 
 def ablation_variant(variant_name):

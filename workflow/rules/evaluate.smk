@@ -12,7 +12,8 @@ for group, group_tasks in TASK_GROUPS.items():
                 "results/generate/{{method}}/seed{{seed}}/{task}/manifest.csv",
                 task=group_tasks,
             ),
-            evaluators=EVALUATOR_FILES,
+            evaluators=EVALUATOR_FILES
+            + (POINT_EVALUATOR_FILES if group == "points" else []),
         output:
             records=expand(
                 "results/evaluate/{{method}}/seed{{seed}}/{task}.json",

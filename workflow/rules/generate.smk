@@ -3,12 +3,13 @@
 for group, group_tasks in TASK_GROUPS.items():
 
     rule:
-        """A task group's outputs of one seed of a method's main run:
-        results/generate/<method>/seed<seed>/<task>/."""
+        """A task group's outputs of one seed of a method (its main run; the fourth
+        modality's tasks: its run on all four): results/generate/<method>/seed<seed>/<task>/.
+        """
         name:
             f"generate_{group}"
         input:
-            unpack(generation_input),
+            unpack(generation_inputs(group)),
         output:
             expand(
                 "results/generate/{{method}}/seed{{seed}}/{task}/manifest.csv",

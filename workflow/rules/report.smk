@@ -70,6 +70,8 @@ rule report:
         paper=expand(f"{workflow.basedir}/results/paper/table{{n}}.csv", n=range(1, 9)),
         claims="results/claims.csv",
         curves=list(CURVE_FIGURES.values()),
+        # the fourth modality's tables and figure, when it is switched on
+        points=rules.fourth_modality.input if POINTS else [],
     output:
         html=report("results/report.html", category="Report", labels={"page": "report"}),
     log:
@@ -81,6 +83,9 @@ rule report:
         methods=SCORED,
         trained=TRAINED,
         curve_figures=list(CURVE_FIGURES),
+        point_figures=(
+            {"cost_scaling": str(rules.cost_scaling.output.figure)} if POINTS else {}
+        ),
         logs="results/logs",
     script:
         "../scripts/report.py"
@@ -110,6 +115,7 @@ rule claims:
         ia_fraction=rules.ia_fraction.output.table,
         curves=CURVE_TABLES,
         conflict=[] if PAPER else rules.conflict.output.table,
+        points=["results/table9.csv", rules.cost_scaling.output.table] if POINTS else [],
     output:
         report("results/claims.csv", category="Report", labels={"table": "claims"}),
     log:

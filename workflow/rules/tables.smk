@@ -1,6 +1,6 @@
 rule metric_table:
-    """Tables 2, 3, 7 and 8: one row per method plus the codec ceiling, each cell the mean over
-    the method's seeds with their spread and the 95 % interval of the mean."""
+    """Tables 2, 3, 7, 8 and 9: one row per method plus the codec ceiling, each cell the mean
+    over the method's seeds with their spread and the 95 % interval of the mean."""
     input:
         table_evaluations,
     output:
@@ -8,7 +8,7 @@ rule metric_table:
     log:
         "results/logs/tables/{table}.log",
     wildcard_constraints:
-        table="table2|table3|table7|table8",
+        table="table2|table3|table7|table8|table9",
     conda:
         "../../environment.yml"
     params:

@@ -27,6 +27,7 @@ with job(sm.log[0]):
                 name: Path(path)
                 for name, path in zip(sm.params.curve_figures, sm.input.curves, strict=True)
             },
+            **{name: Path(path) for name, path in sm.params.point_figures.items()},
         },
     )
     provenance = collect(sm.params.config, basedir, sm.params.logs)
