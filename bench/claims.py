@@ -191,6 +191,61 @@ def conflict_comparisons(path: Path) -> tuple[Comparison, ...]:
     )
 
 
+def conveyed_chance(task_key: str) -> float:
+    """The accuracy (%) chance gives a task's conveyed-attribute score: per attribute the
+    target shows and a source conveys, one in its number of values, averaged."""
+    from bench.embedded.world import BY_NAME, attributes_shown_by
+    from bench.tasks import get_task
+
+    task = get_task(task_key)
+    (target,) = task.targets
+    sources = {a for m in task.sources for a in attributes_shown_by(m)}
+    conveyed = [a for a in attributes_shown_by(target) if a in sources]
+    return 100 * sum(1 / BY_NAME[a].n for a in conveyed) / len(conveyed)
+
+
+def unseen_comparisons(path: Path) -> tuple[Comparison, ...]:
+    """FlowBind's conveyed-attribute accuracy on the translations between modalities never
+    paired in training, against chance (which has no interval)."""
+    from bench.tables import CONVEYED, TABLE9
+    from bench.tasks import UNSEEN_POINT_TASKS
+
+    _, rows = read_rows(path)
+    ours = find_row(rows, "Method", FLOWBIND, path)
+    out = []
+    for column, (task, metric, *_) in TABLE9.items():
+        if task in UNSEEN_POINT_TASKS and metric == CONVEYED:
+            chance = conveyed_chance(task)
+            estimate = Estimate(chance, chance, chance)
+            out.append(Comparison(column, FLOWBIND, cell(ours, column), "chance", estimate))
+    return tuple(out)
+
+
+JOINT = "OmniFlow (latent)"  # the joint model among the methods: one network over every modality
+
+
+def scaling_comparisons(path: Path, column: str) -> tuple[Comparison, ...]:
+    """FlowBind's growth of ``column`` (a multiple of its three-modality figure) against the
+    joint model's, at four modalities and at the most the table counts; none without the
+    joint model. Counts, not samples: the intervals are the values themselves."""
+    _, rows = read_rows(path)
+    if not any(r["Method"] == JOINT for r in rows):
+        return ()
+    counts = sorted({int(r["Modalities"]) for r in rows})
+    out = []
+    for k in dict.fromkeys((4, counts[-1])):
+        values = {}
+        for name in (FLOWBIND, JOINT):
+            row = next(r for r in rows if r["Method"] == name and int(r["Modalities"]) == k)
+            values[name] = Estimate(*[float(row[column])] * 3)
+        out.append(
+            Comparison(
+                f"{column}, K = {k}", FLOWBIND, values[FLOWBIND], JOINT, values[JOINT], False
+            )
+        )
+    return tuple(out)
+
+
 def curve_claims(results: Path) -> list[Claim]:
     """The compute and data claims, one per baseline on the curves."""
     claims = []
@@ -264,18 +319,38 @@ CLAIMS: dict[str, ClaimSpec] = {
             p, "Latent", "Shared latent", "Encoder latents", ["T-A CKNNA", "A-I CKNNA"]
         ),
     ),
+    "unseen_points": (
+        "FlowBind translates between modalities never paired in training: its T->P, P->T, A->P "
+        "and P->A outputs keep the attributes the source conveys better than chance (Appendix J)",
+        "table9.csv",
+        unseen_comparisons,
+    ),
+    "scaling_flops": (
+        "Adding modalities grows FlowBind's training FLOPs per step more slowly than a joint "
+        "model's (Appendix J)",
+        "cost_scaling.csv",
+        lambda p: scaling_comparisons(p, "Step GFLOP (x 3 modalities)"),
+    ),
+    "scaling_parameters": (
+        "Adding modalities grows FlowBind's parameters more slowly than a joint model's "
+        "(Appendix J)",
+        "cost_scaling.csv",
+        lambda p: scaling_comparisons(p, "Parameters (x 3 modalities)"),
+    ),
 }
 
 
 def evaluate_claims(results: str | Path) -> list[Claim]:
     """Every claim whose table is in ``results``, in CLAIMS order, then the compute and data
-    claims of the curves (absent tables are skipped)."""
+    claims of the curves (absent tables, and claims a table has nothing to compare for, are
+    skipped)."""
     results = Path(results)
     claims = []
     for key, (statement, table, comparisons) in CLAIMS.items():
         path = results / table
-        if path.is_file():
-            claims.append(Claim(key, statement, table, comparisons(path)))
+        found = comparisons(path) if path.is_file() else ()
+        if found:
+            claims.append(Claim(key, statement, table, found))
     return claims + curve_claims(results)
 
 

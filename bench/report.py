@@ -35,6 +35,8 @@ from bench.report_text import (
     MAIN_TABLES,
     PAPER_MAIN_TABLES,
     PAPER_NOTE,
+    POINT_INTRO,
+    POINT_TABLES,
     STAND_IN_NOTE,
     SUMMARY,
     TABLE_INTRO,
@@ -174,6 +176,8 @@ def build_report(
     claims = evaluate_claims(files.results)
     present = {k: v for k, v in CURVE_TABLES.items() if (files.results / f"{k}.csv").is_file()}
     curves = table_blocks(present, files.results, files.paper)
+    present = {k: v for k, v in POINT_TABLES.items() if (files.results / f"{k}.csv").is_file()}
+    points = table_blocks(present, files.results, files.paper)
     sections = [
         *(
             [Section("claims", "The paper's claims", CLAIMS_INTRO, "claims", claims)]
@@ -185,6 +189,15 @@ def build_report(
         *(
             [Section("curves", "Curves", CURVES_INTRO, "tables", TablesBody("", curves))]
             if curves
+            else []
+        ),
+        *(
+            [
+                Section(
+                    "points", "The fourth modality", POINT_INTRO, "tables", TablesBody("", points)
+                )
+            ]
+            if points
             else []
         ),
         Section("figures", "Figures", "", "figures", figures(files)),

@@ -12,7 +12,7 @@ import yaml
 from workflow_run import ROOT, snakemake
 
 from bench.config import ConfigError, validate_config
-from bench.tables import METRIC_TABLES, label
+from bench.tables import METRIC_TABLES, TABLE9, label
 
 CONFIGS = ROOT / "workflow" / "config"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -26,7 +26,8 @@ EVERY_METHOD = ["flowbind", "text_anchor", "codi", "omniflow", "crossflow"]
 def planned_rules(output: str) -> set[str]:
     """Rule names of a dry run's job table."""
     lines = output.split("Job stats:")[-1].splitlines()
-    return {ln.split()[0] for ln in lines[3:] if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+    rows = [ln.split() for ln in lines[3:]]
+    return {r[0] for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
 
 
 def dry_run(workdir: Path, config: str, *targets: str) -> set[str]:
@@ -44,6 +45,23 @@ def test_every_documented_target_plans(tmp_path, config):
     assert {"train", "generate_one_to_one", "evaluate_one_to_one", "metric_table"} <= rules
     assert {"generate_multi", "evaluate_multi", "solver", "table4"} <= rules
     assert {"budget_curve", "data_curve", "conflict"} <= rules
+
+
+POINT_RULES = {"data_points", "encode_points", "generate_points", "evaluate_points", "cost_scaling"}
+
+
+def test_the_fourth_modality_is_planned_only_where_it_is_switched_on(tmp_path):
+    """The default config's modalities are the paper's three: its default target plans none of
+    the fourth modality's jobs, and `snakemake fourth_modality` stops and says how to switch
+    it on; the tiny config has it on, and its target plans those jobs."""
+    assert not dry_run(tmp_path, "default", "all") & POINT_RULES
+    result = snakemake(tmp_path, "-n", "--cores", "2", "fourth_modality")
+    assert result.returncode != 0
+    assert "the fourth modality is off" in result.stdout + result.stderr
+    assert "modalities=[text,image,audio,points]" in result.stdout + result.stderr
+    rules = dry_run(tmp_path, "tiny", "fourth_modality")
+    assert POINT_RULES | {"train", "metric_table", "codec", "evaluator"} <= rules
+    assert not rules & {"generate_one_to_one", "generate_multi", "encode_tables"}
 
 
 def test_table2_waits_only_for_the_one_to_one_tasks(tmp_path):
@@ -208,6 +226,55 @@ def test_tiny_run_writes_every_table_with_the_papers_columns(tiny_run):
     assert (manifest.parent / rows[0]["image"]).is_file()
 
 
+def test_tiny_run_scores_the_fourth_modality_and_counts_its_cost(tiny_run):
+    """Table 9: every seen, unseen and many-to-one point-cloud task; text anchoring never
+    learnt point clouds (they are paired with images only), so its cells are blank and the
+    report says why. The cost table counts every trained method at 3 to 10 modalities."""
+    results = tiny_run / "results"
+    header, rows = read_csv(results / "table9.csv")
+    assert metric_columns(header[2:]) == list(TABLE9)
+    assert [r["Method"] for r in rows] == method_rows(TINY["methods"])
+    flowbind, text_anchor, ceiling = rows
+    for column in TABLE9:
+        for row in (flowbind, ceiling):
+            low, value, high = (float(row[column + k]) for k in (" low", "", " high"))
+            assert math.isfinite(value) and low <= value <= high, (row["Method"], column)
+        assert text_anchor[column] == "" and text_anchor[f"{column} low"] == "", column
+    assert flowbind["Seeds"] == str(len(TINY["seeds"])) and ceiling["Seeds"] == "1"
+    fit = json.loads((results / "train/flowbind/points/seed1/fit.json").read_text())
+    assert fit["pairs"] == {"text-image": 310, "text-audio": 96, "image-audio": 180,
+                            "image-points": 180}  # fmt: skip
+    main = json.loads((results / "train/flowbind/main/seed1/fit.json").read_text())
+    assert "image-points" not in main["pairs"]
+    assert not (results / "embedded/data/train_ip").exists()
+    assert (results / "embedded/data_points/train_ip/SHA256SUMS").is_file()
+    header, rows = read_csv(results / "cost_scaling.csv")
+    counts = [3, 4, 5, 6, 8, 10]
+    expected = [(label(m), str(k)) for m in TINY["methods"] for k in counts]
+    assert [(r["Method"], r["Modalities"]) for r in rows] == expected
+    for r in rows:
+        if r["Method"] == "FlowBind":  # one drift and one encoder head per modality
+            assert float(r["Parameters (x 3 modalities)"]) == pytest.approx(
+                int(r["Modalities"]) / 3, abs=0.006
+            )
+        timed = r["Modalities"] in ("3", "4")
+        assert (r["Step ms (CPU, measured)"] != "") == timed
+    assert (results / "cost_scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    header, rows = read_csv(results / "claims.csv")
+    unseen = [r for r in rows if r["Claim"] == "unseen_points"]
+    assert [r["Metric"] for r in unseen] == [
+        "T->P Attr (%)",
+        "P->T Attr (%)",
+        "A->P Attr (%)",
+        "P->A Attr (%)",
+    ]
+    assert [r["Other value"] for r in unseen] == ["37.5", "37.5", "29.1667", "29.1667"]
+    report = (results / "report.html").read_text()
+    assert "The fourth modality" in report and "Cost against the number of modalities" in report
+    tasks = "I-&gt;P, P-&gt;I, T-&gt;P, P-&gt;T, A-&gt;P, P-&gt;A, (T+I)-&gt;P"
+    assert f"Text-anchoring on {tasks}: points appears in none of the pair tables" in report
+
+
 def test_ablation_scores_of_the_main_run_equal_generating_them_again(tiny_run, tmp_path):
     """ablation_main copies the main run's scores; ablation_eval on that run gives the same.
 
@@ -265,6 +332,21 @@ def test_a_generation_change_reruns_generation_and_scoring_never_a_training(tiny
         (tiny_run / "results/train/flowbind/main/seed0/model/config.json").read_text()
     )
     assert not {"solver", "solver_steps"} & set(model_config["config"])
+
+
+def test_switching_the_fourth_modality_redoes_nothing_of_the_main_tables(tiny_run, tmp_path):
+    """The tiny run has the fourth modality on; with it off, only the pages that show it (the
+    report, the claims, the resolved config) are redone: no data, network, run or table. (Before
+    the rerun test below, which leaves the report behind its retrained runs.)"""
+    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    config["modalities"] = ["text", "image", "audio"]
+    (tmp_path / "three.yaml").write_text(yaml.safe_dump(config))
+    plans = {}
+    for name, path in (("three", tmp_path / "three.yaml"), ("four", CONFIGS / "tiny.yaml")):
+        result = snakemake(tiny_run, "-n", "--cores", "2", "--configfile", str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        plans[name] = planned_rules(result.stdout)
+    assert plans["three"] - plans["four"] <= {"report", "claims", "resolved_config", "all"}
 
 
 def test_tiny_rerun_is_byte_identical_and_config_changes_rerun_only_dependents(tiny_run):
