@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -67,7 +68,9 @@ def step_seconds(
     method: Any, pairs: Sequence[Any], sized_for: Any, repeats: int = 20, warmup: int = 5
 ) -> float:
     """Wall-clock seconds of one training step (loss, backward, Adam) on random latents, on
-    this machine's CPU, averaged over the recipe's stages by their steps."""
+    this machine's CPU: the median of ``repeats`` timed steps after ``warmup`` untimed ones
+    (the median, so that another process taking the core for a while moves it little),
+    averaged over the recipe's stages by their steps."""
     config = method.train_config
     dim = method.model_config.latent_dim
     seconds, steps = 0.0, 0
@@ -75,14 +78,15 @@ def step_seconds(
     for model, stage, sizes in walk_stages(method, pairs, sized_for, device="cpu"):
         groups = [{m: torch.randn(rows, dim) for m in mods} for mods, rows in sizes]
         optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], 1e-4)
-        for i in range(warmup + repeats):
-            if i == warmup:
-                start = time.perf_counter()
+        times = []
+        for _ in range(warmup + repeats):
+            start = time.perf_counter()
             loss = model.loss(groups, config.objective).total
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        seconds += stage.steps * (time.perf_counter() - start) / repeats
+            times.append(time.perf_counter() - start)
+        seconds += stage.steps * statistics.median(times[warmup:])
         steps += stage.steps
     return seconds / steps
 
