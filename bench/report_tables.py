@@ -313,7 +313,7 @@ def blank_cells_note(name: str, results: Path) -> str:
             if (method, task) in reasons:
                 grouped.setdefault((method, reasons[method, task]), []).append(task)
     parts = [
-        f"{label(m)} on {', '.join(ALL_TASKS[t].name for t in group)}: {why}"
+        f"{label(m)} on {', '.join(display(ALL_TASKS[t].name) for t in group)}: {why}"
         for (m, why), group in grouped.items()
     ]
     return " Blank cells are tasks a method cannot serve (" + "; ".join(parts) + ")."

@@ -271,7 +271,7 @@ def test_tiny_run_scores_the_fourth_modality_and_counts_its_cost(tiny_run):
     assert [r["Other value"] for r in unseen] == ["37.5", "37.5", "29.1667", "29.1667"]
     report = (results / "report.html").read_text()
     assert "The fourth modality" in report and "Cost against the number of modalities" in report
-    tasks = "I-&gt;P, P-&gt;I, T-&gt;P, P-&gt;T, A-&gt;P, P-&gt;A, (T+I)-&gt;P"
+    tasks = "I→P, P→I, T→P, P→T, A→P, P→A, (T+I)→P"
     assert f"Text-anchoring on {tasks}: points appears in none of the pair tables" in report
 
 
@@ -403,13 +403,26 @@ def test_tiny_tables_with_every_method_and_ablation_seeds(tmp_path):
         result = snakemake(tmp_path, "--cores", "2", *targets, "--configfile", tiny, name)
         assert result.returncode == 0, result.stderr[-4000:]
 
-    tables = [f"results/{n}.csv" for n in ("table2", "table3", "table7", "table8")]
+    tables = [f"results/{n}.csv" for n in ("table2", "table3", "table7", "table8", "table9")]
     run("every_method.yaml", {"seeds": [0]}, *tables, "results/data_curve.csv")
     results = tmp_path / "results"
     for name in ("table2", "table3", "table7", "table8"):
         header, rows = read_csv(results / f"{name}.csv")
         assert [r["Method"] for r in rows] == method_rows(EVERY_METHOD), name
         check_finite(name, header, rows)
+    # Table 9: the methods that learn from image-point-cloud pairs serve every point-cloud
+    # task (CrossFlow through image); text anchoring and CoDi, which learn from text pairs
+    # only, serve none, and say why
+    header, rows = read_csv(results / "table9.csv")
+    assert [r["Method"] for r in rows] == method_rows(EVERY_METHOD)
+    for row in rows:
+        served = row["Method"] not in ("Text-anchoring", "CoDi (latent)")
+        for column in TABLE9:
+            assert (row[column] != "") == served, (row["Method"], column)
+            if served:
+                assert math.isfinite(float(row[column])), (row["Method"], column)
+    why = json.loads((results / "evaluate/codi/seed0/t2p.json").read_text())["unsupported"]
+    assert why.startswith("points appears in none of the pair tables codi learnt from")
     header, rows = read_csv(results / "data_curve.csv")
     kept = [str(p) for p in TINY["curves"]["data_percent"]]
     assert [(r["Method"], r["Pairs kept (%)"]) for r in rows] == [
