@@ -162,9 +162,8 @@ TASK_GROUPS = {
     "one_to_one": ONE_TO_ONE,
     "multi": list(FAMILIES["one_to_many"] + FAMILIES["many_to_one"]),
 }
-if (
-    POINTS
-):  # the fourth modality's tasks, from the runs trained on all four (variant points)
+# The fourth modality's tasks, from the runs trained on all four (variant points).
+if POINTS:
     TASK_GROUPS["points"] = list(POINT_TASKS)
 # Jobs that may use the GPU ask for one unit of the `local_gpu` resource, which the default profile
 # caps at 1 so that they queue for it; without an NVIDIA driver they ask for none.
