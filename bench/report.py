@@ -168,16 +168,14 @@ def build_report(
     """
     tables = PAPER_MAIN_TABLES if provenance.benchmark == "paper" else MAIN_TABLES
     main = table_blocks(tables, files.results, files.paper)
-    ablations = table_blocks(
-        {k: v for k, v in ABLATION_TABLES.items() if (files.results / f"{k}.csv").is_file()},
-        files.results,
-        files.paper,
-    )
+
+    def present(tables: Mapping[str, tuple[str, str]]) -> list[TableBlock]:
+        """The blocks of those ``tables`` the run wrote."""
+        written = {k: v for k, v in tables.items() if (files.results / f"{k}.csv").is_file()}
+        return table_blocks(written, files.results, files.paper)
+
+    ablations, curves, points = map(present, (ABLATION_TABLES, CURVE_TABLES, POINT_TABLES))
     claims = evaluate_claims(files.results)
-    present = {k: v for k, v in CURVE_TABLES.items() if (files.results / f"{k}.csv").is_file()}
-    curves = table_blocks(present, files.results, files.paper)
-    present = {k: v for k, v in POINT_TABLES.items() if (files.results / f"{k}.csv").is_file()}
-    points = table_blocks(present, files.results, files.paper)
     sections = [
         *(
             [Section("claims", "The paper's claims", CLAIMS_INTRO, "claims", claims)]
