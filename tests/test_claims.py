@@ -183,3 +183,53 @@ def test_the_conflict_claim_sets_each_single_source_attribute_against_chance(tmp
     assert claim.key == "conflict"
     assert [c.verdict for c in claim.comparisons] == [HOLDS, HOLDS, OVERLAP]  # count: chance in
     assert claim.verdict == OVERLAP
+
+
+def test_the_cost_claims_set_flowbinds_growth_against_the_joint_models(tmp_path):
+    """Counts, not samples: each side's interval is its value, lower growth is better, and
+    without the joint model in the table there is no claim to decide."""
+    growth = {"FlowBind": (1.0, 1.33, 3.33), "OmniFlow (latent)": (1.0, 1.06, 1.39)}
+    flops = {"FlowBind": (1.0, 1.33, 3.33), "OmniFlow (latent)": (1.0, 1.39, 4.33)}
+    rows = [
+        {
+            "Method": method,
+            "Modalities": str(k),
+            "Parameters (x 3 modalities)": str(growth[method][i]),
+            "Step GFLOP (x 3 modalities)": str(flops[method][i]),
+        }
+        for method in growth
+        for i, k in enumerate((3, 4, 10))
+    ]
+    write_csv(tmp_path / "cost_scaling.csv", rows)
+    claims = {c.key: c for c in evaluate_claims(tmp_path)}
+    assert claims["scaling_flops"].verdict == HOLDS
+    assert claims["scaling_parameters"].verdict == FAILS
+    metrics = [c.metric for c in claims["scaling_flops"].comparisons]
+    assert metrics == ["Step GFLOP (x 3 modalities), K = 4", "Step GFLOP (x 3 modalities), K = 10"]
+    write_csv(tmp_path / "cost_scaling.csv", [r for r in rows if r["Method"] == "FlowBind"])
+    assert not evaluate_claims(tmp_path)
+
+
+def test_the_unseen_claim_sets_flowbinds_unseen_translations_against_chance(tmp_path):
+    from bench.tables import TABLE9
+
+    cells = {c: (50.0, 48.0, 52.0) for c in TABLE9}
+    cells["P->T Attr (%)"] = (30.0, 28.0, 32.0)  # below the 37.5 % of kind and size
+    flowbind = {"Method": "FlowBind"}
+    for column, (value, low, high) in cells.items():
+        flowbind.update(
+            {column: str(value), f"{column} low": str(low), f"{column} high": str(high)}
+        )
+    write_csv(tmp_path / "table9.csv", [flowbind])
+    (claim,) = evaluate_claims(tmp_path)
+    assert claim.key == "unseen_points" and claim.verdict == FAILS
+    chance = {c.metric: c.other_estimate.value for c in claim.comparisons}
+    assert chance == pytest.approx(
+        {
+            "T->P Attr (%)": 37.5,
+            "P->T Attr (%)": 37.5,
+            "A->P Attr (%)": 175 / 6,
+            "P->A Attr (%)": 175 / 6,
+        }
+    )
+    assert [c.verdict for c in claim.comparisons] == [HOLDS, FAILS, HOLDS, HOLDS]
