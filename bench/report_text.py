@@ -195,7 +195,8 @@ FIGURE_CAPTIONS = {
     "coincide and kinds form groups.",
     "cost_scaling": "Parameters and training FLOPs per step of every trained method against the "
     "number of modalities, each as a multiple of its three-modality figure; dashed: linear "
-    "growth (K / 3). Counted from the implementations (results/cost_scaling.csv).",
+    "growth (K / 3). FlowBind's line is drawn on top: a line hidden under it grows as it does "
+    "(results/cost_scaling.csv has every number). Counted from the implementations.",
     "interpolation": "Images decoded with FlowBind's image drift and the image codec from "
     "anchors on the segment between the shared anchors (mean over text, image and audio) of "
     "two test scenes; framed: the scenes' real images (the paper's Figures 11 and 13).",
