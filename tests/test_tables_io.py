@@ -110,7 +110,7 @@ def test_a_task_a_released_model_cannot_run_is_a_blank_cell_with_its_reason(tmp_
     with pytest.raises(KeyError, match="expected one FAD record"):  # blank only when marked
         metric_table(TABLE2, runs)
     note = blank_cells_note("table2", tmp_path)
-    assert "OmniFlow (released), T->A: no call for it" in note
+    assert "OmniFlow (released) on T→A: no call for it" in note
     assert blank_cells_note("table3", tmp_path) == note  # the same tasks
     assert blank_cells_note("table7", tmp_path) == ""  # no method scored its tasks here
     assert blank_cells_note("table6", tmp_path) == ""  # not a metric table
