@@ -12,7 +12,9 @@ For each target modality:
                  no alignment score, its attributes say what the output keeps
     attributes   accuracy (%) of every attribute the target shows, recovered by the
                  evaluators and compared with the scene's ground truth; ``conveyed`` says
-                 whether any source shows the attribute (if none does, chance is the ceiling)
+                 whether any source shows the attribute (if none does, chance is the ceiling);
+                 for a caption, also the share (%) the grammar's parser reads ("Parsed"),
+                 since an unreadable caption gets every attribute wrong
 
 Records are flat dicts (kind, metric, source, target, attribute, value, low, high, n); per-item
 values of the per-item metrics, and the delete-half subsample values of the Frechet distances,
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.embedded.captions import parse_caption
 from bench.embedded.storage import Split
 from bench.embedded.world import BY_NAME, attributes_shown_by
 from bench.pooling import HALVES, item_key
@@ -192,6 +195,9 @@ def evaluate_task(
                 add("alignment", metric, source, target, "", per_item, scale=100)
         if not split.attributes or not hasattr(backbones, "attributes"):
             continue  # ground truth exists only in the embedded world
+        if target == "text":  # the captions the grammar's parser reads: the others count as wrong
+            parsed = [parse_caption(c) is not None for c in generated]
+            add("fidelity", "Parsed", "", target, "", parsed, scale=100)
         predicted = backbones.attributes(target, generated)
         conveyed = {a for s in task.sources for a in attributes_shown_by(s)}
         for name in attributes_shown_by(target):

@@ -69,7 +69,8 @@ CONVEYED = "Attributes"
 # the never-paired T<->P and A<->P, and (T+I)->P. FPD (Frechet PointNet Distance) and the
 # Chamfer distance x1000 to the real cloud for point-cloud targets, the main tables' fidelity
 # metric for the others; CLIP-P aligns an image with a point cloud (no such pair exists for
-# text or audio, so their alignment is what the attributes show).
+# text or audio, so their alignment is what the attributes show). Parsed: the share of captions
+# the caption grammar's parser reads (an unreadable one counts as wrong in Attr).
 TABLE9 = {
     "I->P FPD": ("i2p", "FPD", "", "points"),
     "I->P Chamfer": ("i2p", "Chamfer", "", "points"),
@@ -82,6 +83,7 @@ TABLE9 = {
     "T->P Chamfer": ("t2p", "Chamfer", "", "points"),
     "T->P Attr (%)": ("t2p", CONVEYED, "", "points"),
     "P->T CIDEr": ("p2t", "CIDEr", "", "text"),
+    "P->T Parsed (%)": ("p2t", "Parsed", "", "text"),
     "P->T Attr (%)": ("p2t", CONVEYED, "", "text"),
     "A->P FPD": ("a2p", "FPD", "", "points"),
     "A->P Chamfer": ("a2p", "Chamfer", "", "points"),
