@@ -255,7 +255,6 @@ class FlowBindMethod(Method):
         as a new training stage does. The final model goes to ``out_dir/model``.
         """
         out_dir = Path(out_dir)
-        self.learned = [list(p.modalities) for p in used]
         self.model = self.build()
         wall_time_s = 0.0
         for stage in stages:
