@@ -170,9 +170,9 @@ def evaluate_task(
             per_item = chamfer_per_item(generated, split.points)
             add("fidelity", "Chamfer", "", target, "", per_item, scale=CHAMFER_SCALE)
         for source in task.sources:
-            if frozenset({source, target}) not in ALIGNMENT:
+            if (pair := ALIGNMENT.get(frozenset({source, target}))) is None:
                 continue  # no contrastive pair of these two modalities
-            metric, embedder = ALIGNMENT[frozenset({source, target})]
+            metric, embedder = pair
             embed = getattr(backbones, embedder)
             what = f"{metric} embedding matrix of the"
             gen_emb = _finite(embed(target, generated), task, target, f"{what} outputs", ids)

@@ -163,13 +163,12 @@ def config_rows(
 ) -> list[dict[str, Any]]:
     """``cost_rows`` of every method of a resolved embedded workflow config that trains from
     scratch, with the settings of its main runs (bench.train_run.run_settings)."""
+    from bench.embedded.build import SIZES
     from bench.methods import trained_from_scratch
     from bench.train_run import run_settings
 
     if config["benchmark"] != "embedded":
         raise ValueError("the cost table sizes its pair tables from the embedded benchmark's")
-    from bench.embedded.build import SIZES
-
     methods = trained_from_scratch(config["methods"])
     settings = {m: run_settings(config, m) for m in methods}
     return cost_rows(methods, settings, SIZES[config["size"]].pair_rows(), counts, timed)
