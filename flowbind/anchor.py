@@ -36,6 +36,7 @@ class ResidualMLPBlock(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Apply the block to x, of shape (N, width); returns the same shape."""
         return x + self.net(x)
 
 
@@ -56,7 +57,7 @@ class AnchorHead(nn.Module):
         )
 
     def forward(self, z: Tensor) -> Tensor:
-        """Mean of the head's Gaussian, shape (N, D), for latents of shape (N, D)."""
+        """Mean of the head's Gaussian, shape (N, D), for latents z of shape (N, D)."""
         mean, _discarded_logvar = self.net(z).chunk(2, dim=-1)
         return mean
 

@@ -31,6 +31,7 @@ class CheckpointError(RuntimeError):
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """Read a checkpoint's JSON file, raising CheckpointError if it is missing or corrupt."""
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; is {path.parent} a checkpoint folder?")
     try:
@@ -42,10 +43,17 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def save_tensors(path: Path, tensors: Mapping[str, Tensor]) -> None:
+    """Write named tensors to a safetensors file, detached, contiguous and on the CPU.
+
+    Args:
+        path: the file to write.
+        tensors: name -> tensor of any shape, e.g. a state dict's (D_out, D_in) weights.
+    """
     save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(path))
 
 
 def load_tensors(path: Path, device: str | torch.device = "cpu") -> dict[str, Tensor]:
+    """Read a safetensors file onto ``device``, raising CheckpointError if it is unreadable."""
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; is {path.parent} a checkpoint folder?")
     try:
@@ -55,7 +63,15 @@ def load_tensors(path: Path, device: str | torch.device = "cpu") -> dict[str, Te
 
 
 def check_state_dict(module: nn.Module, tensors: Mapping[str, Tensor], source: Path) -> None:
-    """Raise CheckpointError naming every missing, unexpected or mis-shaped tensor."""
+    """Raise CheckpointError naming every missing, unexpected or mis-shaped tensor.
+
+    Args:
+        module: the model the tensors are meant for; its state dict gives the expected names
+            and shapes.
+        tensors: name -> tensor, each of the shape of ``module``'s state-dict entry of that
+            name, e.g. (D_out, D_in) for a Linear weight or (D,) for a bias.
+        source: the file the tensors came from, named in the error.
+    """
     expected = module.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
@@ -102,6 +118,7 @@ def save_model(model: nn.Module, path: str | Path) -> Path:
 
 
 def write_model_files(model: nn.Module, folder: Path) -> None:
+    """Write ``model.safetensors`` and ``config.json`` of ``model`` into ``folder``."""
     save_tensors(folder / "model.safetensors", model.state_dict())
     header = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION}
     write_json(folder / "config.json", {**header, "config": model.config.to_dict()})

@@ -47,4 +47,5 @@ def real_problem(
 
 
 def problems_of(*found: str | None) -> list[str]:
+    """The problems found, dropping the Nones of the checks that passed."""
     return [p for p in found if p is not None]

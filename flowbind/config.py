@@ -81,15 +81,21 @@ class FlowBindConfig:
 
     @property
     def encoder_width(self) -> int:
+        """Width of each anchor-encoder head: encoder_hidden_dim, or hidden_dim if None."""
         return self.encoder_hidden_dim or self.hidden_dim
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (modalities as a list)."""
         out = dataclasses.asdict(self)
         out["modalities"] = list(self.modalities)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowBindConfig:
+        """Build a config from ``to_dict``'s output, dropping keys moved to generation settings.
+
+        Raises ValueError on unknown keys.
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         data = {k: v for k, v in data.items() if k not in MOVED_TO_GENERATION}
         unknown = sorted(set(data) - known)

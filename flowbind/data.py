@@ -57,6 +57,7 @@ class PairTable:
 
     @property
     def name(self) -> str:
+        """The modalities joined by "-", e.g. "text-image"."""
         return "-".join(self.modalities)
 
     def __len__(self) -> int:
@@ -122,7 +123,12 @@ def check_finite_latents(z: np.ndarray | Tensor, what: str, advice: str) -> None
 
 
 def gather(z: np.ndarray | Tensor, rows: np.ndarray) -> Tensor:
-    """Rows of a latent store as a float32 tensor of shape (len(rows), D)."""
+    """Rows of a latent store as a float32 tensor of shape (len(rows), D).
+
+    Args:
+        z: one modality's latent store, shape (N, D): a tensor, an array or a memory map.
+        rows: (n,) int row indices into ``z``.
+    """
     if isinstance(z, Tensor):
         return z[torch.from_numpy(rows)].float()
     return torch.from_numpy(np.asarray(z[rows], dtype=np.float32))
@@ -188,7 +194,11 @@ class GroupSampler:
         return {"sampler": self.generator.get_state()}
 
     def load_state(self, state: Mapping[str, Tensor]) -> None:
-        """Restore what ``state`` returned; KeyError names a missing entry."""
+        """Restore what ``state`` returned; KeyError names a missing entry.
+
+        Args:
+            state: "sampler" -> the generator's (S,) uint8 state tensor.
+        """
         self.generator.set_state(state["sampler"])
 
 
@@ -253,9 +263,16 @@ class ResidentSampler(GroupSampler):
         return groups
 
     def state(self) -> dict[str, Tensor]:
+        """The random states of the host and the device generators, for a training checkpoint."""
         return {**super().state(), "sampler.device": self.device_generator.get_state()}
 
     def load_state(self, state: Mapping[str, Tensor]) -> None:
+        """Restore what ``state`` returned; KeyError names a missing entry.
+
+        Args:
+            state: "sampler" and "sampler.device" -> the (S,) uint8 state tensors of the host
+                and the device generators.
+        """
         super().load_state(state)
         self.device_generator.set_state(state["sampler.device"])
 

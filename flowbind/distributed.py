@@ -80,7 +80,13 @@ def local_device(device: torch.device) -> torch.device:
 
 
 def average(values: Tensor, shard: Shard | None) -> Tensor:
-    """The mean of ``values`` over the ranks (every rank gets it); ``values`` when alone."""
+    """The mean of ``values`` over the ranks (every rank gets it); ``values`` when alone.
+
+    Args:
+        values: a tensor of the same shape on every rank, e.g. the (T,) loss and loss terms
+            of a step.
+        shard: this rank's Shard, or None in one process.
+    """
     if shard is None:
         return values
     values = values.clone()
@@ -89,6 +95,7 @@ def average(values: Tensor, shard: Shard | None) -> Tensor:
 
 
 def barrier(shard: Shard | None) -> None:
+    """Wait until every rank gets here; nothing in one process (``shard`` None)."""
     if shard is not None:
         dist.barrier()
 
@@ -104,6 +111,15 @@ class ObjectiveModule(nn.Module):
         self.shard = shard
 
     def forward(self, groups: Sequence[Mapping[str, Tensor]]) -> tuple[Tensor, dict[str, Tensor]]:
+        """The objective on one global minibatch.
+
+        Args:
+            groups: one mapping per pair group, modality -> z-scored latents of shape
+                (N_g, D), rows paired.
+
+        Returns:
+            The 0-d total loss and its terms' name -> 0-d value.
+        """
         if self.shard is None:
             loss = self.model.loss(groups, self.objective)
         else:

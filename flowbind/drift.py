@@ -48,6 +48,7 @@ class TimeEmbedding(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(features, width), nn.SiLU(), nn.Linear(width, width))
 
     def forward(self, t: Tensor) -> Tensor:
+        """Embed t, of shape (N,) (N = 1: one time for every row); returns (N, width)."""
         return self.mlp(timestep_features(t, self.features, self.max_period))
 
 
@@ -66,6 +67,15 @@ class AdaLNBlock(nn.Module):
         nn.init.zeros_(self.modulation[1].bias)
 
     def forward(self, x: Tensor, temb: Tensor) -> Tensor:
+        """Apply the block.
+
+        Args:
+            x: hidden states, shape (N, width).
+            temb: time embeddings, shape (N, width), or (1, width) broadcast over the rows.
+
+        Returns:
+            Hidden states, shape (N, width).
+        """
         shift, scale, gate = self.modulation(temb).chunk(3, dim=-1)
         return x + gate * self.mlp(self.norm(x) * (1 + scale) + shift)
 

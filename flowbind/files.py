@@ -76,7 +76,7 @@ def describe_nonfinite(bad: np.ndarray, n: int, ids: Sequence[object] | None = N
     """E.g. "NaN or inf in 1 of 200 rows (first: row 17, id 'scene_00017')".
 
     Args:
-        bad: the indices of the bad rows, ascending, at least one.
+        bad: (n_bad,) indices of the bad rows, ascending, at least one.
         n: the number of rows.
         ids: one id per row, named when given.
     """
@@ -91,7 +91,8 @@ def check_finite(
     """Raise NonFiniteError "<what> has NaN or inf in ...; <advice>" if a row is not finite.
 
     Args:
-        x: the array; only floating-point arrays can fail.
+        x: the array, shape (N, ...) (a 0-d array counts as one row); only floating-point
+            arrays can fail.
         what: names the array, e.g. "results/latents/test_ti.npz: array 'image'".
         ids: one id per row of ``x``; the first bad row's id is named when they are given.
         advice: what to do about it, appended to the message.
@@ -113,6 +114,11 @@ def _check_arrays(path: Path, arrays: Mapping[str, np.ndarray], advice: str) -> 
 
 def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write arrays atomically (a temporary file renamed into place).
+
+    Args:
+        path: the npz file to write.
+        arrays: name -> array of any shape, e.g. (N, D) latents; an "ids" array of shape (N,)
+            names the bad row when another array's first axis also has N rows.
 
     Raises:
         NonFiniteError: a floating-point array holds NaN or inf; nothing is written.

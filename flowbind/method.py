@@ -49,7 +49,8 @@ class FitReport:
         wall_time_s: training wall-clock time in seconds.
         device: where it trained, e.g. "cpu" or the CUDA device name.
         steps: optimizer steps in total, over all stages.
-        batch_size: pairs per pair table per step.
+        batch_size: ``TrainConfig.batch_size``: pairs per pair table per step, or per step
+            in all with proportional batching.
         stages: number of training stages.
         joint: whether all modalities are trained together in one model.
         pairs: pair-table name (e.g. "text-image") -> pairs the method trained on.
@@ -66,6 +67,7 @@ class FitReport:
     pairs: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict."""
         return asdict(self)
 
 
@@ -86,7 +88,17 @@ class Method(ABC):
     def translate(
         self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver: Any
     ) -> dict[str, Tensor]:
-        """Raw latents of shape (N, D) per source -> raw latents of shape (N, D) per target."""
+        """Raw latents of shape (N, D) per source -> raw latents of shape (N, D) per target.
+
+        Args:
+            sources: modality -> raw latents of shape (N, D), rows paired across sources.
+            targets: the modalities to generate.
+            **solver: ODE solver overrides (``flowbind.solver.SolverConfig`` fields), for the
+                methods that integrate.
+
+        Returns:
+            target modality -> raw latents of shape (N, D).
+        """
 
     @abstractmethod
     def num_parameters(self) -> int:
@@ -193,6 +205,7 @@ class FlowBindMethod(Method):
         return list(pairs)
 
     def build(self) -> nn.Module:
+        """A new model at ``model_config``'s sizes, initialised from the training seed."""
         torch.manual_seed(self.train_config.seed)
         return self.make_model(self.model_config)
 
@@ -322,11 +335,22 @@ class FlowBindMethod(Method):
     def translate(
         self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver: Any
     ) -> dict[str, Tensor]:
+        """Translate with the trained model (RuntimeError before ``fit`` or ``load``).
+
+        Args:
+            sources: modality -> raw latents of shape (N, D), rows paired across sources.
+            targets: the modalities to generate.
+            **solver: overrides of ``method``, ``steps``, ``atol``, ``rtol``.
+
+        Returns:
+            target modality -> raw latents of shape (N, D).
+        """
         if self.model is None:
             raise RuntimeError(f"{self.name} is not trained; call fit() or load() first")
         return self.model.translate(sources, targets, **solver)
 
     def num_parameters(self) -> int:
+        """Trainable parameters; before ``fit``, of a model built on the meta device."""
         model = self.model
         if model is None:
             with torch.device("meta"):
@@ -335,6 +359,7 @@ class FlowBindMethod(Method):
 
     @classmethod
     def load(cls, folder: str | Path) -> FlowBindMethod:
+        """Restore a method from method.json and model/ in ``folder`` (CheckpointError if not)."""
         folder = Path(folder)
         meta_path = folder / METHOD_FILE
         if not meta_path.is_file():

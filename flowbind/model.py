@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -49,6 +50,11 @@ def check_translation(
     targets, every source is (N, config.latent_dim) and the sources' rows agree; and
     NonFiniteError (a ValueError) naming the modality and the first bad row if a source latent
     is NaN or inf.
+
+    Args:
+        sources: modality -> latents of shape (N, D), D = config.latent_dim.
+        targets: the modalities to generate.
+        config: the model's configuration.
 
     Returns:
         N, the number of rows of every source batch.
@@ -90,9 +96,11 @@ class FlowBind(nn.Module):
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """The modalities of the configuration."""
         return self.config.modalities
 
     def num_parameters(self, trainable_only: bool = True) -> int:
+        """Parameters of the model: those that require gradients, or all of them."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     def loss(
@@ -102,7 +110,14 @@ class FlowBind(nn.Module):
         shard: object = None,
     ) -> LossTerms:
         """The training objective on one minibatch of z-scored pair groups (see objective.py);
-        ``shard``: this rank's share of a data-parallel step (flowbind.distributed)."""
+        ``shard``: this rank's share of a data-parallel step (flowbind.distributed).
+
+        Args:
+            groups: one mapping per pair group, modality -> z-scored latents of shape (N_g, D),
+                rows paired.
+            objective: the objective's choices.
+            shard: a ``flowbind.distributed.Shard``, or None in one process.
+        """
         return flowbind_loss(self, groups, objective, shard)
 
     def _check(self, modality: str) -> None:
@@ -114,7 +129,7 @@ class FlowBind(nn.Module):
         # every row shares the solver's time: the drift embeds it once (DriftNet.forward)
         return integrate(lambda x_t, t: drift(x_t, t[:1]), x, t_start, t_end, **solver)
 
-    def encode(self, modality: str, z: Tensor, **solver) -> Tensor:
+    def encode(self, modality: str, z: Tensor, **solver: Any) -> Tensor:
         """Map raw latents of one modality to anchors (ODE from t = 1 to t = 0).
 
         Args:
@@ -129,7 +144,7 @@ class FlowBind(nn.Module):
         with inference(self):
             return self._solve(modality, self.normalizer.normalize(modality, z), 1.0, 0.0, **solver)
 
-    def decode(self, anchor: Tensor, modality: str, **solver) -> Tensor:
+    def decode(self, anchor: Tensor, modality: str, **solver: Any) -> Tensor:
         """Map anchors to raw latents of one modality (ODE from t = 0 to t = 1).
 
         Args:
@@ -147,7 +162,7 @@ class FlowBind(nn.Module):
             )
 
     def translate(
-        self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver
+        self, sources: Mapping[str, Tensor], targets: Sequence[str], **solver: Any
     ) -> dict[str, Tensor]:
         """Any-to-any translation: one-to-one, one-to-many and many-to-one.
 
@@ -164,7 +179,11 @@ class FlowBind(nn.Module):
         return {m: self.decode(anchor, m, **solver) for m in targets}
 
     def shared_anchor(self, sources: Mapping[str, Tensor], **solver) -> Tensor:
-        """The mean of the per-source anchors, shape (N, D)."""
+        """The mean of the per-source anchors, shape (N, D); ``solver`` as for ``encode``.
+
+        Args:
+            sources: modality -> raw latents of shape (N, D), rows paired across sources.
+        """
         anchors = [self.encode(m, z, **solver) for m, z in sources.items()]
         return torch.stack(anchors).mean(dim=0)
 

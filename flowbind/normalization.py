@@ -30,6 +30,7 @@ class LatentNormalizer(nn.Module):
             self.register_buffer(_buffer_name(m, "std"), torch.ones(dim))
 
     def stats(self, modality: str) -> tuple[Tensor, Tensor]:
+        """The stored mean and std of ``modality``, each of shape (D,); KeyError if unknown."""
         if modality not in self.modalities:
             raise KeyError(f"unknown modality {modality!r}; known: {list(self.modalities)}")
         return getattr(self, _buffer_name(modality, "mean")), getattr(
@@ -59,9 +60,11 @@ class LatentNormalizer(nn.Module):
             std_buf.copy_(torch.from_numpy(np.maximum(np.sqrt(var), MIN_STD)))
 
     def normalize(self, modality: str, z: Tensor) -> Tensor:
+        """Z-score z, raw latents of ``modality`` of shape (N, D); returns the same shape."""
         mean, std = self.stats(modality)
         return (z - mean.to(z.dtype)) / std.to(z.dtype)
 
     def denormalize(self, modality: str, z: Tensor) -> Tensor:
+        """Undo ``normalize`` on z, z-scored latents of shape (N, D); returns the same shape."""
         mean, std = self.stats(modality)
         return z * std.to(z.dtype) + mean.to(z.dtype)

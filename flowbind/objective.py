@@ -82,6 +82,13 @@ class LossTerms:
     terms: dict[str, Tensor] = field(default_factory=dict)
 
     def add(self, name: str, value: Tensor) -> None:
+        """Add value to the term ``name`` (summed when it recurs) and to the total.
+
+        Args:
+            name: the term, e.g. "main/text".
+            value: a 0-d tensor, e.g. the mean squared error over one group's (N_g, D)
+                predictions.
+        """
         self.terms[name] = self.terms[name] + value if name in self.terms else value
         self.total = self.total + value
 

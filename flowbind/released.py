@@ -167,6 +167,13 @@ def _rename(key: str, rules: list[tuple[str, str]]) -> str | None:
 def from_public_state(public: Mapping[str, Mapping[str, Tensor]]) -> dict[str, Tensor]:
     """Drift and anchor-head tensors of a FlowBind model from the public per-modality dicts.
 
+    Args:
+        public: modality -> public ``MLPFlow`` key -> tensor, e.g. ``input_proj.weight`` of
+            shape (H, D); a ``module.`` prefix (a DDP-wrapped save) is dropped.
+
+    Returns:
+        FlowBind key -> the same tensor, shape unchanged.
+
     Raises:
         PublicFormatError: naming every key that has no counterpart.
     """

@@ -45,6 +45,12 @@ def restore_optimizer(optimizer: Optimizer, tensors: dict[str, Tensor], groups: 
 
     ``torch.optim`` checks only the number of parameters, so the shapes of the per-parameter
     moments are checked here: a state of another model must not load into this one.
+
+    Args:
+        optimizer: the optimizer to restore, over the model's parameters.
+        tensors: "state.<i>.<key>" -> parameter i's state entry: a moment of the parameter's
+            shape, e.g. (H, D) for a weight, or a 0-d "step".
+        groups: the JSON-ready parameter groups ``optimizer_tensors`` returned.
     """
     state: dict[int, dict[str, Tensor]] = {}
     for name, value in tensors.items():
@@ -66,7 +72,14 @@ def restore_optimizer(optimizer: Optimizer, tensors: dict[str, Tensor], groups: 
 
 
 def rng_tensors(sampler_state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """The global random states (CPU and every CUDA device) and the sampler's."""
+    """The global random states (CPU and every CUDA device) and the sampler's.
+
+    Args:
+        sampler_state: name -> (S,) uint8 generator state, as the sampler's ``state`` returns.
+
+    Returns:
+        "torch", "cuda.<i>" and the sampler's names -> (S,) uint8 random states.
+    """
     tensors = {"torch": torch.get_rng_state(), **sampler_state}
     if torch.cuda.is_available():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
@@ -75,7 +88,12 @@ def rng_tensors(sampler_state: dict[str, Tensor]) -> dict[str, Tensor]:
 
 
 def restore_rng(tensors: dict[str, Tensor], sampler: Any) -> None:
-    """Restore what ``rng_tensors`` saved; ``sampler`` has ``load_state`` (flowbind.data)."""
+    """Restore what ``rng_tensors`` saved; ``sampler`` has ``load_state`` (flowbind.data).
+
+    Args:
+        tensors: name -> (S,) uint8 random state, as ``rng_tensors`` returns.
+        sampler: the sampler whose generators are restored.
+    """
     torch.set_rng_state(tensors["torch"])
     sampler.load_state(tensors)
     cuda = [tensors[k] for k in sorted(tensors) if k.startswith("cuda.")]
@@ -92,7 +110,17 @@ def write_train_state(
     sampler_state: dict[str, Tensor],
     ema: dict[str, Tensor] | None,
 ) -> None:
-    """Write the non-model half of a training checkpoint into ``folder``."""
+    """Write the non-model half of a training checkpoint into ``folder``.
+
+    Args:
+        folder: the checkpoint folder.
+        progress: the step reached and the wall time spent.
+        train_config: the training settings as a dict, written to state.json.
+        optimizer: the optimizer whose state is saved.
+        sampler_state: name -> (S,) uint8 generator state of the sampler.
+        ema: parameter name -> its moving average, of the parameter's shape, e.g. (H, D);
+            None without EMA.
+    """
     opt_tensors, groups = optimizer_tensors(optimizer)
     save_tensors(folder / "optimizer.safetensors", opt_tensors)
     save_tensors(folder / "rng.safetensors", rng_tensors(sampler_state))
@@ -111,6 +139,7 @@ def write_train_state(
 
 
 def read_train_state(folder: Path) -> dict[str, Any]:
+    """state.json of a training checkpoint; CheckpointError if it is not one."""
     meta = read_json(folder / "state.json")
     if meta.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{folder / 'state.json'} is not a FlowBind training state")
@@ -120,4 +149,5 @@ def read_train_state(folder: Path) -> dict[str, Any]:
 def load_train_tensors(
     folder: Path, name: str, device: str | torch.device = "cpu"
 ) -> dict[str, Tensor]:
+    """The tensors of ``<name>.safetensors`` in ``folder`` (optimizer, rng or ema)."""
     return load_tensors(folder / f"{name}.safetensors", device=device)

@@ -175,9 +175,11 @@ class TrainConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict, the objective's included."""
         return dataclasses.asdict(self)
 
     def lr_at(self, step: int) -> float:
+        """The learning rate of ``step`` (1-based): lr * min(1, step / warmup_steps)."""
         return self.lr * min(1.0, step / max(self.warmup_steps, 1))
 
 
@@ -194,6 +196,7 @@ class TrainResult:
 
 
 def resolve_device(name: str) -> torch.device:
+    """The device ``name`` asks for ("auto": CUDA when available); RuntimeError if no CUDA."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
@@ -211,6 +214,7 @@ def checkpoints(out_dir: Path) -> list[Path]:
 
 
 def latest_checkpoint(out_dir: Path) -> Path | None:
+    """The newest complete training checkpoint in ``out_dir``, or None."""
     found = checkpoints(out_dir)
     return found[-1] if found else None
 
@@ -231,7 +235,9 @@ def train(
     Args:
         model: the model to train; its latent statistics are fitted on ``latents`` unless resuming.
         latents: modality -> raw latents of shape (N_m, D) (tensor, array or memory map).
-        pairs: the pair tables; one minibatch of ``batch_size`` is drawn from each per step.
+        pairs: the pair tables; each step draws ``batch_size`` pairs from each table
+            (``batching='per_table'``) or ``batch_size`` in all, spread by table size
+            (``'proportional'``).
         config: optimisation settings.
         out_dir: output folder (see the module docstring).
         resume: continue from the newest checkpoint in ``out_dir`` if there is one.

@@ -104,14 +104,23 @@ class AIS:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every batch so far."""
         self.generated: list[np.ndarray] = []
         self.conditions: list[np.ndarray] = []
 
     def update(self, generated: Any, conditions: Any) -> None:
+        """Keep a batch's (n, D) embeddings of generated items and of their conditions.
+
+        ``generated`` and ``conditions`` are embeddings, or the raw items the ``embed_generated``
+        and ``embed_condition`` callables given at construction embed.
+        """
         g = generated if self.embed_generated is None else self.embed_generated(generated)
         c = conditions if self.embed_condition is None else self.embed_condition(conditions)
         self.generated.append(as_features(g, "generated"))
         self.conditions.append(as_features(c, "conditions"))
 
     def compute(self, reference_emb: Any = None) -> float:
+        """AIS in 0..100 over every batch so far; ``reference_emb``: (M, D), as in ``ais``."""
+        if not self.generated:
+            raise MetricInputError("AIS.compute() before any update()")
         return ais(np.concatenate(self.generated), np.concatenate(self.conditions), reference_emb)

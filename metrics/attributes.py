@@ -95,15 +95,18 @@ class AttributeAccuracy:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every batch so far."""
         self.correct: dict[str, int] = {}
         self.total: dict[str, int] = {}
 
     def update(self, predicted: Mapping[str, Any], truth: Mapping[str, Any]) -> None:
+        """Count a batch: attribute -> (n,) predicted and true class indices."""
         for name, correct in _pairs(predicted, truth):
             self.correct[name] = self.correct.get(name, 0) + int(correct.sum())
             self.total[name] = self.total.get(name, 0) + len(correct)
 
     def compute(self) -> dict[str, float]:
+        """Accuracy per attribute over every batch so far."""
         if not self.total:
             raise MetricInputError("AttributeAccuracy.compute() before any update()")
         return {name: self.correct[name] / self.total[name] for name in self.total}

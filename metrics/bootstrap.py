@@ -60,6 +60,7 @@ class Score:
 
     @property
     def half_width(self) -> float:
+        """Half the interval's width, (high - low) / 2."""
         return (self.high - self.low) / 2
 
 
@@ -91,6 +92,13 @@ def delete_half_interval(
 ) -> tuple[float, float]:
     """value +- z * sd(values) of half-sample statistics, cut at [floor, ceiling].
 
+    Args:
+        value: the statistic on every item.
+        values: (S,) the statistic on each of S half-samples.
+        level: the interval's coverage, in (0, 1).
+        floor: the statistic's lowest possible value.
+        ceiling: the statistic's highest possible value.
+
     Raises:
         ValueError: a subsample's statistic is NaN or inf.
     """
@@ -114,7 +122,13 @@ def delete_half(
     floor: float = -np.inf,
     ceiling: float = np.inf,
 ) -> Score:
-    """Interval of ``statistic(indices)`` by the delete-half jackknife; value on all items."""
+    """Interval of ``statistic(indices)`` by the delete-half jackknife; value on all items.
+
+    Args:
+        statistic: maps item indices, (n,) for the value and (n // 2,) for each
+            subsample, to the statistic on those items.
+        n: the number of items.
+    """
     value = float(statistic(np.arange(n)))
     values = np.array([statistic(rows) for rows in half_sample_indices(n, subsamples, seed)])
     low, high = delete_half_interval(value, values, level, floor, ceiling)
@@ -122,6 +136,7 @@ def delete_half(
 
 
 def percentile_interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` interval of values, (R,) resampled statistics."""
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     alpha = (1 - level) / 2
@@ -136,7 +151,13 @@ def bootstrap(
     seed: int = 0,
     level: float = DEFAULT_LEVEL,
 ) -> Score:
-    """Interval of ``statistic(indices)`` over resampled item indices; value on all items."""
+    """Interval of ``statistic(indices)`` over resampled item indices; value on all items.
+
+    Args:
+        statistic: maps (n,) item indices (drawn with replacement, or every item once for
+            the value) to the statistic on those items.
+        n: the number of items.
+    """
     value = float(statistic(np.arange(n)))
     draws = resample_indices(n, resamples, seed)
     values = np.array([statistic(rows) for rows in draws])
@@ -152,6 +173,9 @@ def bootstrap_mean(
     scale: float = 1.0,
 ) -> Score:
     """Interval of ``scale * mean(per_item)``, vectorised over resamples.
+
+    Args:
+        per_item: (n,) per-item scores.
 
     Raises:
         MetricInputError: a per-item value is NaN or inf (it would make the score NaN).
@@ -177,6 +201,9 @@ def stratified_bootstrap_mean(
 ) -> Score:
     """Interval of the mean of the groups' means, resampling items within each group
     (independent item sets, e.g. the test sets of several tasks), vectorised over resamples.
+
+    Args:
+        groups: each group's per-item scores, of shape (n_k,) for group k.
 
     Raises:
         MetricInputError: no group, an empty group, or a value that is NaN or inf.

@@ -112,15 +112,19 @@ class ChamferDistance:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every batch so far."""
         self.items: list[np.ndarray] = []
 
     def update(self, generated: Any, reference: Any) -> None:
+        """Keep the per-pair distances of a batch of clouds (n, P, 3) and (n, Q, 3)."""
         self.items.append(chamfer_per_item(generated, reference))
 
     def per_item(self) -> np.ndarray:
+        """(N,) per-pair distances of every batch so far (not yet x1000)."""
         return np.concatenate(self.items) if self.items else np.zeros(0)
 
     def compute(self) -> float:
+        """1000 * the mean distance over every pair so far."""
         values = self.per_item()
         if values.size == 0:
             raise MetricInputError("ChamferDistance.compute() before any update()")

@@ -23,11 +23,19 @@ import numpy as np
 import torch
 
 from metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Score, bootstrap_mean
-from metrics.validation import as_features, check_paired
+from metrics.validation import MetricInputError, as_features, check_paired
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine similarity of two (N, D) arrays; zero vectors are refused upstream."""
+    """Row-wise cosine similarity of two (N, D) arrays; zero vectors are refused upstream.
+
+    Args:
+        a: (N, D) embeddings.
+        b: (N, D) embeddings, row i paired with row i of ``a``.
+
+    Returns:
+        (N,) cosines.
+    """
     na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
     return np.einsum("nd,nd->n", a, b) / np.maximum(na * nb, 1e-12)
 
@@ -72,16 +80,25 @@ class ClipScore:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every batch so far."""
         self.items: list[np.ndarray] = []
 
     def update(self, a_batch: Any, b_batch: Any) -> None:
+        """Embed a batch of paired items and keep their (n,) per-item scores."""
         with torch.no_grad():
             a = a_batch if self.embed_a is None else self.embed_a(a_batch)
             b = b_batch if self.embed_b is None else self.embed_b(b_batch)
         self.items.append(clip_score_per_item(a, b))
 
     def compute(self) -> float:
-        return float(100.0 * np.concatenate(self.items).mean())
+        """100 * the mean per-item score over every batch so far."""
+        return float(100.0 * self._values().mean())
 
     def score(self, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Score:
-        return bootstrap_mean(np.concatenate(self.items), resamples, seed, scale=100.0)
+        """The score (x100) with a bootstrap interval over every item so far."""
+        return bootstrap_mean(self._values(), resamples, seed, scale=100.0)
+
+    def _values(self) -> np.ndarray:
+        if not self.items:
+            raise MetricInputError(f"{type(self).__name__}.compute() before any update()")
+        return np.concatenate(self.items)

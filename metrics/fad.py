@@ -43,7 +43,8 @@ def fad_score(
     seed: int = 0,
     level: float = DEFAULT_LEVEL,
 ) -> Score:
-    """FAD with a bootstrap interval over embeddings (frames; one per clip when clips are 1-D)."""
+    """FAD with its delete-half jackknife interval (``frechet_score``), on (N, D) embeddings
+    or a list of per-clip (frames, D) arrays, every frame a sample."""
     return frechet_score(_frames(emb_a, "emb_a"), _frames(emb_b, "emb_b"), resamples, seed, level)
 
 
@@ -54,5 +55,7 @@ class FAD(FrechetDistance):
         super().__init__(backbone, name="FAD")
 
     def update(self, batch: Any, real: bool) -> None:
+        """Add a batch to the real or the generated set: audio for the backbone, or, without
+        one, (N, D) embeddings or a list of per-clip (frames, D) arrays."""
         feats = self._features(batch)
         (self.real if real else self.fake).update(_frames(feats, "embeddings"))

@@ -149,7 +149,9 @@ def frechet_seed_mean(
         generated: one (N, D) feature set per training seed, rows paired across the sets (the
             same test items in the same order).
         real: the (M, D) features of the real items.
-        resamples, seed, level: as for ``frechet_score``.
+        resamples: as for ``frechet_score``.
+        seed: as for ``frechet_score``.
+        level: as for ``frechet_score``.
 
     Every subsample keeps the same half of the items in every generated set (and one half of
     the real items), so the interval reflects the items, not the seeds; with one set this is
@@ -225,6 +227,10 @@ def frechet_from_rows_low_rank(a: np.ndarray, b: np.ndarray) -> float:
     those of C C^T with C = X_a X_b^T / sqrt((n_a - 1)(n_b - 1)), so tr (S_a S_b)^(1/2) is the
     sum of C's singular values: an n_a x n_b problem instead of two D x D ones (FID's D = 2048
     with a few hundred samples, and every bootstrap resample of them).
+
+    Args:
+        a: (n_a, D) features of one set, n_a >= 2.
+        b: (n_b, D) features of the other set, n_b >= 2.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     xa, xb = a - a.mean(0), b - b.mean(0)
@@ -244,6 +250,7 @@ class FrechetStats:
         self.outer = None if dim is None else np.zeros((dim, dim))
 
     def update(self, feats: Any) -> None:
+        """Add (n, D) features; D must match the earlier ones."""
         x = as_features(feats, "features")
         if self.total is None:
             self.total = np.zeros(x.shape[1])
@@ -257,6 +264,7 @@ class FrechetStats:
         self.outer += x.T @ x
 
     def mean_cov(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (D,) mean and the unbiased (D, D) covariance; needs at least 2 samples."""
         if self.n < 2:
             raise MetricInputError(f"need at least 2 samples for a covariance, have {self.n}")
         mean = self.total / self.n
@@ -280,6 +288,7 @@ class FrechetDistance:
         self.reset()
 
     def reset(self) -> None:
+        """Forget both sets."""
         self.real = FrechetStats()
         self.fake = FrechetStats()
 
@@ -290,9 +299,11 @@ class FrechetDistance:
             return self.backbone(batch)
 
     def update(self, batch: Any, real: bool) -> None:
+        """Add a batch's (n, D) features to the real or the generated set."""
         (self.real if real else self.fake).update(self._features(batch))
 
     def compute(self) -> float:
+        """The Frechet distance between the real and the generated set."""
         mu_r, cov_r = self.real.mean_cov()
         mu_f, cov_f = self.fake.mean_cov()
         _warn_rank(self.real.n, len(mu_r), f"{self.name} real set")

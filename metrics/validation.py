@@ -36,7 +36,13 @@ def as_features(x: Any, name: str, min_samples: int = 1) -> np.ndarray:
 
 
 def check_paired(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
-    """Paired features: same number of rows, same width."""
+    """Paired features: same number of rows, same width.
+
+    Args:
+        a: (N, D) features.
+        b: (N, D) features, row i paired with row i of ``a``.
+        names: the two arrays' names, for the error.
+    """
     if a.shape != b.shape:
         raise MetricInputError(
             f"{names[0]} {a.shape} and {names[1]} {b.shape} must have the same shape: row i of "

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from metrics.ais import ais, ais_per_item
+from metrics.ais import AIS, ais, ais_per_item
 from metrics.attributes import AttributeAccuracy, attribute_accuracy, attribute_accuracy_scores
 from metrics.clap_score import clap_score
 from metrics.clip_score import ClipScore, clip_score
@@ -128,3 +128,10 @@ def test_attribute_accuracy_accepts_integer_valued_floats():
     assert attribute_accuracy(predicted, truth) == {"kind": 0.75}
     unsigned = {"kind": np.array([0, 1, 1, 1], dtype=np.uint8)}
     assert attribute_accuracy(unsigned, truth) == {"kind": 0.5}
+
+
+@pytest.mark.parametrize("make", [lambda: ClipScore(), lambda: AIS()], ids=["clip", "ais"])
+def test_alignment_metrics_before_any_update_name_the_mistake(make):
+    metric = make()
+    with pytest.raises(MetricInputError, match="before any update"):
+        metric.compute()

@@ -161,6 +161,7 @@ class ClapAudioText(_Frozen):
 
     @torch.no_grad()
     def encode_audio(self, audio: Any, sample_rate: int = 48000) -> Tensor:
+        """(N, 512) unit-norm embeddings of N audio clips at ``sample_rate`` (class docstring)."""
         clips = _waveforms(audio, "audio")
         if sample_rate != self.sample_rate:
             import torchaudio.functional as AF
@@ -172,11 +173,14 @@ class ClapAudioText(_Frozen):
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> Tensor:
+        """(N, 512) unit-norm embeddings of N non-empty texts."""
         texts = list(texts)
         check_texts(texts, "texts")
         padded = texts if len(texts) > 1 else texts * 2  # laion_clap squeezes a batch of one
         emb = self.clap.get_text_embedding(padded, use_tensor=True)[: len(texts)]
-        return F.normalize(emb.float(), dim=-1)
+        # on the module's device, as encode_audio's, so that the two sides can be compared
+        return F.normalize(emb.float(), dim=-1).to(self.device)
 
     def forward(self, audio: Any, sample_rate: int = 48000) -> Tensor:
+        """``encode_audio``: (N, 512) unit-norm audio embeddings."""
         return self.encode_audio(audio, sample_rate)

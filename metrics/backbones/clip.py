@@ -102,6 +102,7 @@ class ClipViTB32(_Frozen):
 
     @torch.no_grad()
     def encode_images(self, images: Any) -> Tensor:
+        """(N, 512) unit-norm embeddings of N images (class docstring for the layouts)."""
         out = []
         for batch in _image_groups(images):
             x = self.preprocess(batch.to(self.device))
@@ -110,10 +111,12 @@ class ClipViTB32(_Frozen):
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> Tensor:
+        """(N, 512) unit-norm embeddings of N non-empty texts."""
         texts = list(texts)
         check_texts(texts, "texts")
         tokens = self.tokenizer(texts).to(self.device)
         return F.normalize(self.model.encode_text(tokens).float(), dim=-1)
 
     def forward(self, images: Any) -> Tensor:
+        """``encode_images``: (N, 512) unit-norm image embeddings."""
         return self.encode_images(images)

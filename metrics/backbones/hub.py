@@ -57,6 +57,7 @@ class HubSnapshot:
 
     @property
     def path(self) -> Path:
+        """Its folder: ``<weights folder>/hub/<owner>--<name>``."""
         return weights_dir() / "hub" / self.repo_id.replace("/", "--")
 
 
@@ -109,6 +110,7 @@ SNAPSHOTS: dict[str, HubSnapshot] = {
 
 
 def get_snapshot(name: str) -> HubSnapshot:
+    """The HubSnapshot called ``name``; KeyError listing the known ones if there is none."""
     try:
         return SNAPSHOTS[name]
     except KeyError:

@@ -114,7 +114,14 @@ class InceptionFeatures(_Frozen):
         self._freeze()
 
     def features(self, x: Tensor) -> Tensor:
-        """Pool3 features of a float batch already in [-1, 1] at 299 x 299."""
+        """Pool3 features of a float batch already in [-1, 1] at 299 x 299.
+
+        Args:
+            x: (N, 3, 299, 299) images.
+
+        Returns:
+            (N, 2048) features.
+        """
         x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
         x = F.max_pool2d(x, kernel_size=3, stride=2)
         x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
@@ -128,6 +135,7 @@ class InceptionFeatures(_Frozen):
 
     @torch.no_grad()
     def forward(self, images: Any) -> Tensor:
+        """(N, 2048) pool3 features of N images (class docstring for the layouts)."""
         out = []
         for batch in _image_groups(images):
             x = batch.to(self.device)

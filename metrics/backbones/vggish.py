@@ -131,4 +131,5 @@ class VGGishEmbeddings(_Frozen):
 
     @torch.no_grad()
     def forward(self, audio: Any) -> Tensor:
+        """(total examples, 128) embeddings of every example of every clip, clip-major."""
         return torch.cat(self.embed_clips(audio))

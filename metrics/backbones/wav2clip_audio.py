@@ -51,6 +51,7 @@ class Wav2ClipAudio(_Frozen):
 
     @torch.no_grad()
     def forward(self, audio: Any) -> Tensor:
+        """(N, 512) embeddings of N clips, unit norm unless built with ``normalize=False``."""
         clips = _waveforms(audio, "audio", min_samples=self.min_samples)
         out = [self.model(c.float().to(self.device).unsqueeze(0)) for c in clips]
         emb = torch.cat(out).float()
