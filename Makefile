@@ -4,9 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-EXTRAS ?= dev,paper
+EXTRAS ?= dev,paper,docs
 
-.PHONY: demo embedded test test-slow test-all lint format lock install clean
+.PHONY: demo embedded test test-slow test-all lint format docs docs-serve docs-numbers lock install clean
 
 # The workflow's default target on the embedded default: every table, figure and ablation.
 demo: $(INSTALLED)
@@ -36,6 +36,20 @@ lint: $(INSTALLED)
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 
+# The documentation site (mkdocs.yml, docs/): built into site/, strict, so a broken link, a missing
+# page or a docstring naming an argument its function lacks fails the build. Material's banner
+# about its successor is not a warning about these docs: NO_MKDOCS_2_WARNING silences it.
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "the site: site/index.html"
+
+docs-serve: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# The measured tables of the docs and the README's claims block, from the run in results/.
+docs-numbers: $(INSTALLED)
+	$(BIN)/python -m bench.docs_numbers --readme README.md
+
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -55,7 +69,7 @@ $(INSTALLED): pyproject.toml constraints.txt | $(BIN)/python
 # Re-resolve every pinned version (core + dev + paper) in a scratch environment.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install -e '.[dev,paper]'
+	.lock-venv/bin/python -m pip install -e '.[dev,paper,docs]'
 	{ sed -n '1,3p' constraints.txt; .lock-venv/bin/python -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 

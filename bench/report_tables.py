@@ -143,7 +143,7 @@ def interval_cell(row: Mapping[str, str], column: str, bold: bool = False) -> Ce
     """``value ± half-width`` with the interval in a tooltip, sd (if any) on a second line.
 
     A dagger marks a value outside its own interval, which no interval of metrics/ gives (the
-    Frechet distances and CKNNA use the delete-half jackknife for that reason; see the README).
+    Frechet distances and CKNNA use the delete-half jackknife for that reason; see docs/metrics.md).
     """
     value, low, high = row.get(column, ""), row.get(f"{column} low"), row.get(f"{column} high")
     v, lo, hi = number(value), number(low), number(high)

@@ -284,9 +284,9 @@ def test_attribute_table_documents_every_kind_of_coverage():
     assert attributes_shown_by("points") == ("kind", "size", "count")
     assert set(attributes_shown_by("points")) < set(attributes_shown_by("image"))
     table = attribute_table_markdown()
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert table in readme, (
-        "README's attribute table is out of date: paste attribute_table_markdown()"
+    page = (Path(__file__).parents[1] / "docs" / "embedded.md").read_text()
+    assert table in page, (
+        "docs/embedded.md's attribute table is out of date: paste attribute_table_markdown()"
     )
 
 

@@ -2,7 +2,8 @@
 
 The ``tiny`` profile trains every network for 80-150 steps, so its floors are looser than the
 default profile's; ``test_default_profile_meets_its_floors`` trains the
-default profile through the workflow (about 6 minutes) and checks the floors the README states.
+default profile through the workflow (about 6 minutes) and checks the floors docs/embedded.md
+states.
 """
 
 import json
@@ -167,9 +168,9 @@ def test_cli_rejects_a_latent_size_the_codecs_cannot_use(capsys):
 
 
 def test_default_profile_meets_its_floors(tmp_path):
-    """The README's floors: >= 98 % per evaluator head, >= 95 % per codec round trip; on the
-    networks the workflow trains for the default config (one job each, two at a time, as in
-    `make demo`), so this also runs its data, codec, evaluator and quality rules."""
+    """The floors of docs/embedded.md: >= 98 % per evaluator head, >= 95 % per codec round
+    trip; on the networks the workflow trains for the default config (one job each, two at a
+    time, as in `make demo`), so this also runs its data, codec, evaluator and quality rules."""
     result = snakemake(tmp_path, "--cores", "2", "results/embedded/quality.json")
     assert result.returncode == 0, result.stderr[-4000:]
     q = json.loads((tmp_path / "results" / "embedded" / "quality.json").read_text())
@@ -184,8 +185,8 @@ def test_default_profile_meets_its_floors(tmp_path):
 
 
 def test_the_point_cloud_networks_meet_their_floors():
-    """The fourth modality's floors (README): >= 98 % per classifier head on held-out clouds;
-    from decode(encode(x)) the codec keeps >= 95 % of count, >= 93 % of size and >= 88 % of
+    """The fourth modality's floors (docs/embedded.md): >= 98 % per classifier head on held-out
+    clouds; from decode(encode(x)) the codec keeps >= 95 % of count, >= 93 % of size and >= 88 % of
     kind (measured 0.99, 0.95 and 0.91: small solids blur into one another). Trained at the
     default budgets on the default split sizes (about 4 minutes)."""
     budget = BUDGETS["default"]

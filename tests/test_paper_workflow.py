@@ -52,7 +52,7 @@ def test_the_papers_config_plans_its_whole_dag(tmp_path, empty_weights):
 
 
 def test_a_run_stops_before_any_job_naming_every_missing_file(tmp_path, empty_weights):
-    # the forms the README shows: the target before --configfile, or -- after it
+    # the forms docs/paper.md shows: the target before --configfile, or -- after it
     for args in (["results/table2.csv", "--configfile", PAPER], ["--configfile", PAPER, "--"]):
         result = snakemake(tmp_path, "--cores", "1", *args)
         assert result.returncode != 0

@@ -3,8 +3,7 @@ PATH record every submission and run it here, and `snakemake --profile profiles/
 tiny config from nothing to Table 2 through snakemake-executor-plugin-slurm (data, codecs,
 evaluators, latents, trainings, generation, scoring). The plugin's fixed 40 s between status
 checks is shortened to a second there (tests/standins/slurm/fast_poll.py), since the stand-ins
-answer at once; the whole tiny DAG, report included, runs the same way (README: Performance and
-scale)."""
+answer at once; the whole tiny DAG, report included, runs the same way (docs/performance.md)."""
 
 import json
 import os

@@ -80,7 +80,7 @@ class Budget:
     audio_evaluator: int = 300
     pair: int = 600
     griffin_lim_iters: int = 32
-    points_codec: int = 2400  # the slot decoder is still improving at 800 (README)
+    points_codec: int = 2400  # the slot decoder is still improving at 800 (docs/embedded.md)
     points_evaluator: int = 500
 
 

@@ -97,7 +97,7 @@ def sample_attributes(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]
 
 
 def attribute_table_markdown() -> str:
-    """The attribute table as Markdown, for the README and the report."""
+    """The attribute table as Markdown, for docs/embedded.md and the report."""
     lines = [
         "| attribute | values | text | image | audio | points | shown as |",
         "|---|---|---|---|---|---|---|",

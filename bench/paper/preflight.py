@@ -101,5 +101,5 @@ def report(problems: list[str]) -> str:
         f"the paper benchmark cannot start: {len(problems)} thing(s) are missing (nothing is "
         f"downloaded at run time).\n\n{body}\n\nWeights: `snakemake download_weights "
         "--configfile workflow/config/paper.yaml` on a machine with internet fetches and "
-        "verifies every one; data: see the README's 'Reproducing the paper'."
+        "verifies every one; data: see docs/paper.md."
     )
