@@ -80,7 +80,8 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 def result_table(path: Path) -> str:
     """A result CSV as the report shows it: ``value ± half-width of the 95 % interval``, the
-    best of each metric column in bold; wide tables transposed."""
+    best of each metric column in bold; wide tables transposed (attributes.csv is shown as the
+    report pivots it: a row per task and attribute, a column per method)."""
     header, rows = read_csv(path)
     if path.stem == "attributes":
         header, rows, _ = pivot_attributes(header, rows)
@@ -89,7 +90,7 @@ def result_table(path: Path) -> str:
         table = table_model(header, rows)
     heads = [h.text for h in table.heads]
     body = [[cell_text(c) for c in row.cells] for row in table.rows]
-    if len(heads) > WIDEST and body:
+    if path.stem != "attributes" and len(heads) > WIDEST and body:
         heads, body = (
             [heads[0], *(r[0] for r in body)],
             [[heads[j], *(r[j] for r in body)] for j in range(1, len(heads))],
