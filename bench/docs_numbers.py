@@ -15,7 +15,6 @@ generated says which command fills it.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
 import json
 import statistics
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from bench.claims import evaluate_claims, markdown, replace_block
 from bench.report_provenance import WALL_TIME, stage_wall_times
-from bench.report_tables import Cell, pivot_attributes, table_model
+from bench.report_tables import Cell, pivot_attributes, read_csv, table_model
 from bench.report_text import (
     ABLATION_TABLES,
     CURVE_TABLES,
@@ -70,12 +69,6 @@ def cell_text(cell: Cell) -> str:
         return "–"
     text = f"{cell.text} ± {cell.half}" if cell.half else cell.text
     return f"**{text}**" if cell.bold else text
-
-
-def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
 
 
 def result_table(path: Path) -> str:
