@@ -59,6 +59,14 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def writes_files() -> bool:
+    """Whether this process writes a run's files: rank 0 under torchrun, or the only process.
+
+    Read from the launcher's RANK, so that it holds before and after the process group exists.
+    """
+    return not launched() or int(os.environ.get("RANK", "0")) == 0
+
+
 def setup(device_type: str) -> Shard | None:
     """Join the process group torchrun describes (NCCL on CUDA, gloo on the CPU).
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from flowbind import distributed
 from flowbind.checkpoint import (
     CheckpointError,
     load_weights,
@@ -279,7 +280,8 @@ class FlowBindMethod(Method):
             )
             self.model, wall_time_s = result.model, wall_time_s + result.wall_time_s
         self.model = self.model.cpu().eval()
-        save_model(self.model, out_dir / "model")
+        if distributed.writes_files():  # under torchrun rank 0 alone, as train() does
+            save_model(self.model, out_dir / "model")
         self.write_meta(out_dir)
         steps = sum(stage.steps for stage in stages)
         return self.report(used, wall_time_s=wall_time_s, steps=steps, stages=len(stages))
@@ -305,7 +307,13 @@ class FlowBindMethod(Method):
         )
 
     def write_meta(self, out_dir: Path) -> None:
-        """Write method.json, from which ``load`` rebuilds the method (weights: out_dir/model)."""
+        """Write method.json, from which ``load`` rebuilds the method (weights: out_dir/model).
+
+        Under torchrun only rank 0 writes: another rank writing after rank 0 has published the
+        run would race the move of the folder.
+        """
+        if not distributed.writes_files():
+            return
         meta = {
             "method": self.name,
             "train": {k: v for k, v in self.train_config.to_dict().items() if k != "objective"},

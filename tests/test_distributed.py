@@ -29,8 +29,16 @@ def run(
         [*launcher, str(WORKER), str(out), str(steps), batching, path],
         capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, failure(result.stderr)
     return out
+
+
+def failure(stderr: str) -> str:
+    """A failed torchrun's stderr, the first failing rank's traceback first: the launcher's
+    own report, which comes last, names only the rank, and a peer's "connection closed" would
+    otherwise hide the cause."""
+    ranks = [line for line in stderr.splitlines() if line.startswith("[rank")]
+    return "\n".join(ranks)[:3000] + "\n...\n" + stderr[-1500:]
 
 
 def weights(out: Path) -> dict[str, np.ndarray]:
@@ -114,8 +122,26 @@ def test_torchrun_launches_a_workflow_training_run_that_rank_0_publishes(tmp_pat
         [*command, "--method", "flowbind", "--results", str(tmp_path / "results")],
         capture_output=True, text=True, check=False, cwd=tmp_path,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, failure(result.stderr)
     run = tmp_path / "results" / "train" / "flowbind" / "main" / "seed0"
     assert (run / "model" / "model.safetensors").is_file() and (run / "fit.json").is_file()
     assert json.loads((run / "fit.json").read_text())["steps"] == 4
     assert not (tmp_path / "results" / "checkpoints").exists()  # published, work folder gone
+
+
+def test_only_rank_0_writes_a_methods_files(tmp_path, monkeypatch):
+    """Another rank writing method.json after rank 0 published the run raced the folder's move."""
+    from flowbind.method import FlowBindMethod
+
+    method = FlowBindMethod(model={"latent_dim": 8, "hidden_dim": 8, "depth": 1}, train={})
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert not distributed.writes_files()
+    method.write_meta(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("RANK", "0")
+    method.write_meta(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["method.json"]
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("RANK", "1")  # no launcher: the only process writes
+    assert distributed.writes_files()
