@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import statistics
 import subprocess
@@ -193,8 +194,10 @@ def git(*args: str) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
+@functools.cache
 def commit() -> str:
-    """The short commit, marked when tracked files differ from it."""
+    """The short commit, marked when tracked files differ from it; read once per process,
+    before the first file is written, so that the files written here do not mark it."""
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     return f"{head} (with uncommitted changes)" if git("status", "--porcelain", "-uno") else head
 
