@@ -113,12 +113,17 @@ def stage_times(path: Path) -> str:
 
 
 def train_times(path: Path) -> str:
-    """Training wall time per method and variant, over seeds, from results/logs/train/."""
+    """Training wall time per method and variant, over seeds, from results/logs/train/.
+
+    Only logs of a training count (they print its FitReport): a budget below a curve's longest
+    is a snapshot of that run, copied in no time, not a training of its own.
+    """
     found: dict[tuple[str, str], list[float]] = {}
     for log in sorted(path.rglob("*.log")):
         parts = log.relative_to(path).parts
-        times = WALL_TIME.findall(log.read_text(errors="replace"))
-        if len(parts) != 3 or not times:
+        text = log.read_text(errors="replace")
+        times = WALL_TIME.findall(text)
+        if len(parts) != 3 or not times or "FitReport(" not in text:
             continue
         found.setdefault((parts[0], parts[1]), []).append(float(times[-1]))
     rows = [

@@ -33,7 +33,10 @@ def write_results(folder: Path) -> Path:
     (folder / "table2.csv").write_text(TABLE2)
     for seed, seconds in enumerate((100.0, 140.0, 120.0)):
         log = folder / "logs" / "train" / "flowbind" / "main" / f"seed{seed}.log"
-        log.write_text(f"training\nwall time: {seconds} s on 1 thread(s)\n")
+        log.write_text(f"FitReport(steps=4)\nwall time: {seconds} s on 1 thread(s)\n")
+    snapshot = folder / "logs" / "train" / "flowbind" / "steps250" / "seed0.log"
+    snapshot.parent.mkdir()
+    snapshot.write_text("wall time: 0.0 s on 1 thread(s)\n")  # a snapshot, not a training
     return folder
 
 
@@ -48,7 +51,8 @@ def test_a_table_is_written_with_intervals_best_in_bold_and_its_provenance(tmp_p
     assert PROVENANCE.match(provenance), provenance
     assert "results/table2.csv" in provenance
     # the median and range of the three training logs
-    assert "| flowbind | main | 3 | 120 | 100–140 |" in (out / "train_times.md").read_text()
+    times = (out / "train_times.md").read_text()
+    assert "| flowbind | main | 3 | 120 | 100–140 |" in times and "steps250" not in times
 
 
 def test_an_absent_source_keeps_an_earlier_file_or_says_how_to_make_it(tmp_path):
